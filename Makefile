@@ -1,0 +1,50 @@
+# One target per habit: run, test, lint, bench. Everything installs from this file.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 5000
+export HOST PORT
+
+.PHONY: run test lint bench node browser clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.runtime: $(BIN)/python pyproject.toml constraints.txt
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e .
+	touch $@
+
+$(VENV)/.dev: $(VENV)/.runtime
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[test,lint]'
+	touch $@
+
+node: node_modules/.installed
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+browser:
+	@scripts/ensure-chromium
+
+run: $(VENV)/.runtime node
+	$(BIN)/teletherapy db upgrade
+	$(BIN)/teletherapy demo
+	$(BIN)/teletherapy serve --host $(HOST) --port $(PORT)
+
+test: $(VENV)/.dev node browser
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(VENV)/.dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check ratings signaling
+	$(BIN)/lint-imports
+	$(BIN)/mypy ratings signaling
+
+bench: $(VENV)/.dev node
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,47 @@
+"""Teletherapy: sessions over video, audio or chat, rated from both sides."""
+
+from pathlib import Path
+
+from flask import Flask
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """Build the app: config → extensions → blueprints → signaling → errors → CLI."""
+    app = Flask(
+        __name__,
+        instance_path=str(ROOT / "instance"),
+        template_folder=str(ROOT / "templates"),
+    )
+    from . import access, cli, config, errors, extensions, security, templating, web_auth
+    from .rtc_policy import RtcPolicy
+
+    config.load(app, test_config)
+    extensions.db.init_app(app)
+    extensions.csrf.init_app(app)
+    extensions.limiter.init_app(app)
+    web_auth.init_app(app)
+    access.init_app(app)
+    security.init_app(app)
+    templating.init_app(app)
+    _register_blueprints(app)
+
+    import signaling
+
+    signaling.init_app(app, policy=RtcPolicy(app))
+    errors.init_app(app)
+    cli.init_app(app)
+    return app
+
+
+def _register_blueprints(app: Flask) -> None:
+    from .admin import bp as admin_bp
+    from .api import bp as api_bp
+    from .auth import bp as auth_bp
+    from .dashboard import bp as dashboard_bp
+    from .health import bp as health_bp
+    from .sessions import bp as sessions_bp
+
+    for bp in (auth_bp, dashboard_bp, sessions_bp, admin_bp, api_bp, health_bp):
+        app.register_blueprint(bp)

@@ -1,0 +1,77 @@
+"""The policy table: which roles may call each endpoint. Anything unlisted is denied.
+
+Routes, the API and (through teletherapy.rtc_policy) socket events consult this one
+table; tests/test_access_matrix.py is generated from it and from the app's URL map,
+so a new route without an entry fails the suite.
+"""
+
+from flask import Flask, abort, g, request
+from flask_login import current_user
+
+PUBLIC = frozenset({"anonymous", "therapist", "client", "researcher", "admin"})
+ANY_USER = frozenset({"therapist", "client", "researcher", "admin"})
+CLINICIANS = frozenset({"therapist", "client"})
+THERAPIST = frozenset({"therapist"})
+CLIENT = frozenset({"client"})
+RESEARCHER = frozenset({"researcher"})
+ADMIN = frozenset({"admin"})
+
+ACCESS: dict[str, frozenset[str]] = {
+    "static": PUBLIC,
+    "health.healthz": PUBLIC,
+    "auth.login": PUBLIC,
+    "auth.logout": ANY_USER,
+    "auth.settings": ANY_USER,
+    "dashboard.index": ANY_USER,
+    "dashboard.therapist": THERAPIST,
+    "dashboard.client": CLIENT,
+    "dashboard.researcher": RESEARCHER,
+    "sessions.create": THERAPIST,
+    "sessions.cancel": THERAPIST,
+    "sessions.start": THERAPIST,
+    "sessions.end": THERAPIST,
+    "sessions.join": CLINICIANS,
+    "sessions.rate": CLINICIANS,
+    "admin.index": ADMIN,
+    "admin.create_user": ADMIN,
+    "admin.set_active": ADMIN,
+    "admin.assign": ADMIN,
+    "api.openapi": PUBLIC,
+    "api.token_create": PUBLIC,
+    "api.token_delete": ANY_USER,
+    "api.me": ANY_USER,
+    "api.sessions_list": ANY_USER,
+    "api.sessions_create": THERAPIST,
+    "api.session_detail": CLINICIANS,
+    "api.session_end": THERAPIST,
+    "api.session_cancel": THERAPIST,
+    "api.session_start": THERAPIST,
+    "api.session_messages": CLINICIANS,
+}
+
+
+def role_of_request() -> str:
+    user = g.get("api_user") if _is_api() else current_user
+    if user is None or not getattr(user, "is_authenticated", False):
+        return "anonymous"
+    return str(user.role)
+
+
+def _is_api() -> bool:
+    return bool(request.blueprint and request.blueprint.startswith("api"))
+
+
+def enforce() -> None:
+    """before_request: 401 for anonymous, 403 for a role the table does not list."""
+    endpoint = request.endpoint
+    if endpoint is None:
+        return  # routing failed; the 404/405 handlers answer
+    allowed = ACCESS.get(endpoint, frozenset())
+    role = role_of_request()
+    if role in allowed:
+        return
+    abort(401 if role == "anonymous" else 403)
+
+
+def init_app(app: Flask) -> None:
+    app.before_request(enforce)

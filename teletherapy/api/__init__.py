@@ -1,0 +1,80 @@
+"""REST API /api/v1 (CONTRACT.md): bearer tokens, JSON in and out, one error shape."""
+
+import base64
+import binascii
+import json
+from typing import Any, TypeVar
+
+from flask import Blueprint, abort, g, request
+from pydantic import BaseModel, ValidationError
+
+from ..models import User
+from ..services.errors import Invalid
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+M = TypeVar("M", bound=BaseModel)
+
+
+def caller() -> User:
+    user = g.get("api_user")
+    if user is None:
+        abort(401)
+    return user  # type: ignore[no-any-return]
+
+
+def parse(model: type[M]) -> M:
+    """400 unless the body is a JSON object; 422 with a message per field otherwise."""
+    raw = request.get_data(cache=True)
+    try:
+        data = json.loads(raw) if raw else None
+    except (ValueError, UnicodeDecodeError):
+        data = None
+    if not isinstance(data, dict):
+        abort(400, description="the request body must be a JSON object")
+    try:
+        return model.model_validate_json(raw)
+    except ValidationError as exc:
+        raise Invalid("invalid fields", field_errors(exc)) from None
+
+
+def field_errors(exc: ValidationError) -> dict[str, str]:
+    details: dict[str, str] = {}
+    for err in exc.errors(include_url=False):
+        key = ".".join(str(p) for p in err["loc"]) or "body"
+        if err["type"] == "extra_forbidden":
+            details[key] = "unknown field"
+            continue
+        got = repr(err.get("input"))
+        got = got if len(got) <= 40 else got[:37] + "..."
+        message = err["msg"]
+        details[key] = f"{message} (got {got})" if err["type"] != "missing" else message
+    return details
+
+
+def page_args() -> tuple[int, int]:
+    """(limit, offset) from ?limit= and the opaque ?cursor=."""
+    try:
+        limit = int(request.args.get("limit", "50"))
+    except ValueError:
+        raise Invalid("invalid query", {"limit": "must be an integer 1..100"}) from None
+    if not 1 <= limit <= 100:
+        raise Invalid("invalid query", {"limit": "must be an integer 1..100"})
+    cursor = request.args.get("cursor")
+    if not cursor:
+        return limit, 0
+    try:
+        offset = int(base64.urlsafe_b64decode(cursor.encode()).decode())
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise Invalid("invalid query", {"cursor": "not a cursor from this API"}) from None
+    if offset < 0:
+        raise Invalid("invalid query", {"cursor": "not a cursor from this API"})
+    return limit, offset
+
+
+def page(items: list[Any], limit: int, offset: int) -> dict[str, Any]:
+    more = len(items) > limit
+    nxt = base64.urlsafe_b64encode(str(offset + limit).encode()).decode() if more else None
+    return {"items": items[:limit], "next": nxt}
+
+
+from . import views  # noqa: E402,F401  (routes register on bp)

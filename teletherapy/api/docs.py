@@ -1,0 +1,116 @@
+"""OpenAPI 3.1 document assembled from the pydantic models that validate requests.
+
+pydantic emits JSON Schema 2020-12, which is OpenAPI 3.1's schema dialect, so the
+document is generated from the validating schemas themselves (docs/api.md says why
+no framework sits in between: the contract's order of checks puts 404 before 422).
+"""
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import BaseModel
+from pydantic.json_schema import models_json_schema
+
+from .schemas import ErrorOut
+
+
+@dataclass
+class Operation:
+    method: str
+    path: str
+    summary: str
+    body: type[BaseModel] | None = None
+    response: type[BaseModel] | None = None
+    status: int = 200
+    errors: tuple[int, ...] = ()
+    public: bool = False
+    query: dict[str, str] = field(default_factory=dict)
+    content_type: str = "application/json"
+
+
+OPERATIONS: list[Operation] = []
+DESCRIPTIONS = {
+    400: "Body is not a JSON object",
+    401: "Not authenticated",
+    403: "Forbidden for this role",
+    404: "Not found, or not yours",
+    409: "Conflict with the record's state",
+    410: "Gone: the window has closed",
+    413: "Body too large",
+    422: "Invalid fields; details maps each field to a message",
+    429: "Rate limited; see Retry-After",
+}
+
+
+def operation(**kwargs: Any):  # type: ignore[no-untyped-def]
+    """Decorator recording a view's method, path and schemas for the document."""
+    op = Operation(**kwargs)
+    OPERATIONS.append(op)
+
+    def wrap(view):  # type: ignore[no-untyped-def]
+        return view
+
+    return wrap
+
+
+def build(server_url: str = "/api/v1") -> dict[str, Any]:
+    models = {m for op in OPERATIONS for m in (op.body, op.response) if m} | {ErrorOut}
+    keyed = [(m, "validation") for m in sorted(models, key=lambda m: m.__name__)]
+    _, defs = models_json_schema(keyed, ref_template="#/components/schemas/{model}")
+    paths: dict[str, Any] = {}
+    for op in OPERATIONS:
+        paths.setdefault(op.path, {})[op.method.lower()] = _operation(op)
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "Teletherapy API", "version": "1.0.0"},
+        "servers": [{"url": server_url}],
+        "paths": paths,
+        "components": {
+            "schemas": defs.get("$defs", {}),
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+        },
+        "security": [{"bearer": []}],
+    }
+
+
+def _ref(model: type[BaseModel]) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{model.__name__}"}
+
+
+def _operation(op: Operation) -> dict[str, Any]:
+    doc: dict[str, Any] = {"summary": op.summary, "responses": {}}
+    if op.public:
+        doc["security"] = []
+    params = [_path_param(p) for p in _path_params(op.path)]
+    params += [
+        {"name": n, "in": "query", "required": False, "schema": {"type": "string"}, "description": d}
+        for n, d in op.query.items()
+    ]
+    if params:
+        doc["parameters"] = params
+    if op.body is not None:
+        doc["requestBody"] = {
+            "required": True,
+            "content": {"application/json": {"schema": _ref(op.body)}},
+        }
+    ok: dict[str, Any] = {"description": "OK"}
+    if op.response is not None:
+        ok["content"] = {op.content_type: {"schema": _ref(op.response)}}
+    elif op.content_type != "application/json":
+        ok["content"] = {op.content_type: {"schema": {"type": "string"}}}
+    doc["responses"][str(op.status)] = ok
+    errors = set(op.errors) | ({401} if not op.public else set())
+    for status in sorted(errors):
+        doc["responses"][str(status)] = {
+            "description": DESCRIPTIONS[status],
+            "content": {"application/json": {"schema": _ref(ErrorOut)}},
+        }
+    return doc
+
+
+def _path_params(path: str) -> list[str]:
+    return [part[1:-1] for part in path.split("/") if part.startswith("{")]
+
+
+def _path_param(name: str) -> dict[str, Any]:
+    return {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}

@@ -1,0 +1,155 @@
+"""API views: parse, call one service, serialize."""
+
+from flask import current_app, g, jsonify, request
+
+from .. import live
+from ..extensions import db, limiter
+from ..services import accounts, audit, chat, scheduling, tokens
+from . import bp, caller, page, page_args, parse, serialize
+from .docs import build, operation
+from .schemas import (
+    MeOut,
+    MessageList,
+    SessionCreate,
+    SessionList,
+    SessionOut,
+    TokenOut,
+    TokenRequest,
+)
+
+
+def _auth_limit() -> str:
+    return str(current_app.config["AUTH_RATE_LIMIT"])
+
+
+def _account_key() -> str:
+    data = request.get_json(silent=True)
+    email = data.get("email") if isinstance(data, dict) else None
+    return f"account:{str(email).strip().lower()[:254]}" if email else "account:-"
+
+
+@bp.get("/openapi.json")
+@operation(method="GET", path="/openapi.json", summary="This document", public=True)
+def openapi():  # type: ignore[no-untyped-def]
+    return jsonify(build())
+
+
+@bp.post("/auth/token")
+@limiter.limit(_auth_limit)
+@limiter.limit(_auth_limit, key_func=_account_key)
+@operation(
+    method="POST", path="/auth/token", summary="Exchange e-mail and password for a token",
+    body=TokenRequest, response=TokenOut, public=True, errors=(400, 422, 429),
+)
+def token_create():  # type: ignore[no-untyped-def]
+    body = parse(TokenRequest)
+    cfg = current_app.config
+    user = accounts.check_login(
+        db.session, body.email, body.password, cfg["LOCKOUT_THRESHOLD"], cfg["LOCKOUT_MINUTES"]
+    )
+    if user is None:
+        from flask import abort
+
+        abort(401, description="e-mail or password is wrong, or the account is locked")
+    token, row = tokens.issue(db.session, user, cfg["TOKEN_TTL_HOURS"])
+    return jsonify(
+        {"token": token, "expires_at": serialize.iso(row.expires_at), "user": serialize.user(user)}
+    )
+
+
+@bp.delete("/auth/token")
+@operation(method="DELETE", path="/auth/token", summary="Revoke the calling token", status=204)
+def token_delete():  # type: ignore[no-untyped-def]
+    caller()
+    tokens.revoke(db.session, g.api_token)
+    return "", 204
+
+
+@bp.get("/me")
+@operation(method="GET", path="/me", summary="The calling user", response=MeOut)
+def me():  # type: ignore[no-untyped-def]
+    user = caller()
+    return jsonify({**serialize.user(user), "email": user.email, "timezone": user.timezone})
+
+
+@bp.get("/sessions")
+@operation(
+    method="GET", path="/sessions", summary="The caller's sessions, newest first",
+    response=SessionList, errors=(422,), query={"limit": "1..100", "cursor": "from `next`"},
+)
+def sessions_list():  # type: ignore[no-untyped-def]
+    limit, offset = page_args()
+    rows = scheduling.list_for(db.session, caller(), limit=limit + 1, offset=offset)
+    return jsonify(page([serialize.session(s) for s in rows], limit, offset))
+
+
+@bp.post("/sessions")
+@operation(
+    method="POST", path="/sessions", summary="Schedule a session with a client in your caseload",
+    body=SessionCreate, response=SessionOut, status=201, errors=(400, 403, 422),
+)
+def sessions_create():  # type: ignore[no-untyped-def]
+    body = parse(SessionCreate)
+    row = scheduling.schedule(db.session, caller(), **body.model_dump())
+    return jsonify(serialize.session(row)), 201
+
+
+@bp.get("/sessions/<session_id>")
+@operation(
+    method="GET", path="/sessions/{session_id}", summary="One of your sessions",
+    response=SessionOut, errors=(404,),
+)
+def session_detail(session_id: str):  # type: ignore[no-untyped-def]
+    row = scheduling.for_participant(db.session, caller(), session_id)
+    audit.record(db.session, "session.read", caller().id, "session", row.id)
+    db.session.commit()
+    return jsonify(serialize.session(row))
+
+
+@bp.post("/sessions/<session_id>/end")
+@operation(
+    method="POST", path="/sessions/{session_id}/end", summary="End a live session (therapist)",
+    response=SessionOut, errors=(403, 404, 409),
+)
+def session_end(session_id: str):  # type: ignore[no-untyped-def]
+    row = scheduling.end(db.session, caller(), session_id)
+    live.notify_ended(row)
+    return jsonify(serialize.session(row))
+
+
+@bp.post("/sessions/<session_id>/start")
+@operation(
+    method="POST", path="/sessions/{session_id}/start",
+    summary="Start an in-person session (therapist)", response=SessionOut,
+    errors=(403, 404, 409),
+)
+def session_start(session_id: str):  # type: ignore[no-untyped-def]
+    row = scheduling.start_in_person(db.session, caller(), session_id)
+    return jsonify(serialize.session(row))
+
+
+@bp.post("/sessions/<session_id>/cancel")
+@operation(
+    method="POST", path="/sessions/{session_id}/cancel",
+    summary="Cancel a scheduled session (therapist)", response=SessionOut,
+    errors=(403, 404, 409),
+)
+def session_cancel(session_id: str):  # type: ignore[no-untyped-def]
+    row = scheduling.cancel(db.session, caller(), session_id)
+    return jsonify(serialize.session(row))
+
+
+@bp.get("/sessions/<session_id>/messages")
+@operation(
+    method="GET", path="/sessions/{session_id}/messages", summary="Chat history (participants)",
+    response=MessageList, errors=(404, 422), query={"limit": "1..100", "cursor": "from `next`"},
+)
+def session_messages(session_id: str):  # type: ignore[no-untyped-def]
+    user = caller()
+    row = scheduling.for_participant(db.session, user, session_id)
+    limit, offset = page_args()
+    msgs = chat.history(db.session, row.id, limit=limit + 1, offset=offset)
+    audit.record(db.session, "chat.read", user.id, "session", row.id)
+    db.session.commit()
+    items = [serialize.message(m, row.participant_role(m.sender_id) or "client") for m in msgs]
+    return jsonify(page(items, limit, offset))

@@ -1,0 +1,83 @@
+"""Sign in, sign out, personal settings."""
+
+from urllib.parse import urlsplit
+from zoneinfo import available_timezones
+
+from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_user, logout_user
+
+import signaling
+
+from ..extensions import db, limiter
+from ..services import accounts, audit
+from ..services.errors import Invalid
+from . import bp
+from .forms import LoginForm, SettingsForm
+
+
+def _auth_limit() -> str:
+    return str(current_app.config["AUTH_RATE_LIMIT"])
+
+
+def _account_key() -> str:
+    return "login:" + (request.form.get("email") or "-").strip().lower()[:254]
+
+
+def _safe_next(target: str | None) -> str:
+    if not target or urlsplit(target).netloc or urlsplit(target).scheme or target.startswith("//"):
+        return url_for("dashboard.index")
+    return target if target.startswith("/") else url_for("dashboard.index")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(_auth_limit, methods=["POST"])
+@limiter.limit(_auth_limit, methods=["POST"], key_func=_account_key)
+def login():  # type: ignore[no-untyped-def]
+    if current_user.is_authenticated:
+        return redirect(url_for("dashboard.index"))
+    form = LoginForm()
+    status = 200
+    if form.validate_on_submit():
+        cfg = current_app.config
+        user = accounts.check_login(
+            db.session, form.email.data, form.password.data,
+            cfg["LOCKOUT_THRESHOLD"], cfg["LOCKOUT_MINUTES"],
+        )
+        if user is not None:
+            session.clear()  # a new session at login: no fixation
+            login_user(user)
+            audit.record(db.session, "login", user.id, "user", user.id)
+            db.session.commit()
+            return redirect(_safe_next(request.args.get("next")))
+        flash("That e-mail and password do not match an active account, or it is "
+              "locked for a few minutes after repeated attempts.", "error")
+        status = 401
+    return render_template("auth/login.html", form=form), status
+
+
+@bp.post("/logout")
+def logout():  # type: ignore[no-untyped-def]
+    user = current_user._get_current_object()
+    accounts.rotate_nonce(db.session, user)
+    audit.record(db.session, "logout", user.id, "user", user.id)
+    db.session.commit()
+    logout_user()
+    session.clear()
+    signaling.disconnect_user(user.id)
+    flash("You are signed out.", "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/settings", methods=["GET", "POST"])
+def settings():  # type: ignore[no-untyped-def]
+    form = SettingsForm(timezone=current_user.timezone)
+    form.timezone.choices = sorted(available_timezones())
+    if form.validate_on_submit():
+        try:
+            accounts.set_timezone(db.session, current_user, form.timezone.data)
+        except Invalid as exc:
+            flash(exc.message, "error")
+        else:
+            flash("Saved. Times are now shown in " + form.timezone.data + ".", "info")
+            return redirect(url_for("auth.settings"))
+    return render_template("auth/settings.html", form=form)

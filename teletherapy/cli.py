@@ -1,0 +1,128 @@
+"""Command line: `teletherapy …` and `flask --app teletherapy …` run the same commands."""
+
+import os
+import secrets
+import sys
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup, FlaskGroup
+
+from .extensions import db
+from .services import accounts, migrations
+from .services.errors import ServiceError
+
+db_cli = AppGroup("db", help="Database schema.")
+users_cli = AppGroup("users", help="Accounts.")
+caseload_cli = AppGroup("caseload", help="Therapist–client pairs.")
+
+DEMO = [
+    ("therapist", "therapist@demo.example", "Dr. Dana Reyes"),
+    ("client", "client@demo.example", "Sam Client"),
+    ("researcher", "researcher@demo.example", "Riley Researcher"),
+    ("admin", "admin@demo.example", "Alex Admin"),
+]
+
+
+def _fail(exc: ServiceError) -> None:
+    detail = f" ({exc.details})" if exc.details else ""
+    raise click.ClickException(f"{exc.message}{detail}")
+
+
+@db_cli.command("upgrade")
+def db_upgrade() -> None:
+    """Apply all migrations to the configured database."""
+    migrations.upgrade(current_app.config["DATABASE_URL"])
+    click.echo("database is up to date")
+
+
+@users_cli.command("create")
+@click.option("--role", type=click.Choice(["therapist", "client", "researcher", "admin"]), required=True)
+@click.option("--email", required=True)
+@click.option("--name", required=True)
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+def users_create(role: str, email: str, name: str, password_stdin: bool) -> None:
+    """Create an account; prints the new id alone on the last line."""
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = secrets.token_urlsafe(15)
+        click.echo(f"generated password: {password}")
+    try:
+        user = accounts.create_user(
+            db.session, email=email, name=name, role=role, password=password, actor_id=None
+        )
+    except ServiceError as exc:
+        _fail(exc)
+    click.echo(user.id)
+
+
+@caseload_cli.command("add")
+@click.option("--therapist", "therapist_email", required=True)
+@click.option("--client", "client_email", required=True)
+def caseload_add(therapist_email: str, client_email: str) -> None:
+    """Put a client in a therapist's caseload."""
+    try:
+        therapist = accounts.user_by_email(db.session, therapist_email)
+        client = accounts.user_by_email(db.session, client_email)
+        accounts.add_to_caseload(db.session, therapist, client, actor_id=None)
+    except ServiceError as exc:
+        _fail(exc)
+    click.echo(f"{client.email} is in {therapist.email}'s caseload")
+
+
+@click.command("demo")
+@click.option("--dyads", default=6, show_default=True, help="Synthetic therapist–client pairs.")
+@click.option("--sessions", default=8, show_default=True, help="Rated sessions per pair.")
+def demo(dyads: int, sessions: int) -> None:
+    """Demo accounts (printed once, with random passwords) and a synthetic history."""
+    from .services import demo as demo_service
+
+    created = demo_service.seed_accounts(db.session, DEMO)
+    creds = Path(current_app.instance_path) / "demo-credentials.txt"
+    if created:
+        lines = [f"{role:<11} {email:<26} {password}" for role, email, password in created]
+        _write_private(creds, "\n".join(lines) + "\n")
+        click.echo("Demo accounts (passwords are random for this install):")
+        for line in lines:
+            click.echo("  " + line)
+    else:
+        click.echo(f"Demo accounts exist; their passwords are in {creds}")
+    demo_service.seed_history(db.session, dyads=dyads, sessions=sessions)
+
+
+def _write_private(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(text)
+
+
+@click.command("serve")
+@click.option("--host", default=lambda: os.environ.get("HOST", "127.0.0.1"), show_default="127.0.0.1")
+@click.option("--port", default=lambda: int(os.environ.get("PORT", "5000")), type=int, show_default="5000")
+def serve(host: str, port: int) -> None:
+    """Serve HTTP and Socket.IO in this process."""
+    import signaling
+
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    click.echo(f"Serving on http://{host}:{port} (async mode {app.config['ASYNC_MODE']})")
+    signaling.socketio.run(app, host=host, port=port, allow_unsafe_werkzeug=True, log_output=False)
+
+
+def init_app(app: Flask) -> None:
+    for command in (db_cli, users_cli, caseload_cli, demo, serve):
+        app.cli.add_command(command)
+
+
+def main() -> None:
+    """Console script entry point."""
+    if len(sys.argv) > 1 and sys.argv[1] == "serve":
+        if os.environ.get("TELETHERAPY_ASYNC_MODE", "gevent") == "gevent":
+            from gevent import monkey
+
+            monkey.patch_all()
+    from . import create_app
+
+    FlaskGroup(create_app=create_app, add_default_commands=False, name="teletherapy")(prog_name="teletherapy")

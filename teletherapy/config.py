@@ -1,0 +1,81 @@
+"""Configuration: config/default.toml → config/<env>.toml → TELETHERAPY_* → test_config."""
+
+import os
+import secrets
+import tomllib
+from pathlib import Path
+
+from flask import Flask
+
+ROOT = Path(__file__).resolve().parent.parent
+CONFIG_DIR = ROOT / "config"
+ENVIRONMENTS = ("development", "testing", "production")
+
+
+class ConfigError(RuntimeError):
+    """The deployment's configuration cannot be used; the message says what to change."""
+
+
+def load(app: Flask, test_config: dict | None) -> None:
+    """Fill app.config in the documented order and check it."""
+    env = (test_config or {}).get("ENV") or os.environ.get("TELETHERAPY_ENV", "development")
+    if env not in ENVIRONMENTS:
+        raise ConfigError(f"TELETHERAPY_ENV must be one of {list(ENVIRONMENTS)} (got {env!r})")
+    app.config["ENV"] = env
+    for name in ("default", env):
+        app.config.from_file(str(CONFIG_DIR / f"{name}.toml"), load=tomllib.load, text=False)
+    app.config.from_prefixed_env("TELETHERAPY")
+    if test_config:
+        app.config.update(test_config)
+    _derive(app)
+    _check(app)
+
+
+def _derive(app: Flask) -> None:
+    instance = Path(app.instance_path)
+    if not app.config["DATABASE_URL"]:
+        instance.mkdir(parents=True, exist_ok=True)
+        app.config["DATABASE_URL"] = f"sqlite:///{instance / 'teletherapy.sqlite'}"
+    if not app.config.get("INSTRUMENTS_DIR"):
+        app.config["INSTRUMENTS_DIR"] = str(CONFIG_DIR / "instruments")
+    if not app.config.get("SECRET_KEY") and app.config["ENV"] != "production":
+        app.config["SECRET_KEY"] = _instance_secret(instance / "secret_key")
+    if not app.config.get("PSEUDONYM_KEY") and app.config["ENV"] != "production":
+        app.config["PSEUDONYM_KEY"] = _instance_secret(instance / "pseudonym_key")
+    app.config.setdefault("SESSION_COOKIE_SECURE", True)
+    app.config.setdefault("REMEMBER_COOKIE_SECURE", True)
+    app.config.update(
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        REMEMBER_COOKIE_HTTPONLY=True,
+        REMEMBER_COOKIE_SAMESITE="Lax",
+        WTF_CSRF_TIME_LIMIT=None,
+        MAX_CONTENT_LENGTH=1024 * 1024,
+    )
+
+
+def _instance_secret(path: Path) -> str:
+    """A random secret generated once per install and kept under instance/ (mode 600)."""
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    value = secrets.token_hex(32)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(value)
+    return value
+
+
+def _check(app: Flask) -> None:
+    if app.config["ENV"] != "production":
+        return
+    if not app.config.get("SECRET_KEY"):
+        raise ConfigError("production needs TELETHERAPY_SECRET_KEY (a long random string)")
+    if not app.config.get("PSEUDONYM_KEY"):
+        raise ConfigError("production needs TELETHERAPY_PSEUDONYM_KEY (keyed pseudonyms)")
+    url = app.config["DATABASE_URL"]
+    if url.startswith("sqlite") and not app.config["ALLOW_SQLITE_IN_PRODUCTION"]:
+        raise ConfigError(
+            "production refuses SQLite: set TELETHERAPY_DATABASE_URL to PostgreSQL, "
+            "or TELETHERAPY_ALLOW_SQLITE_IN_PRODUCTION=true to accept the risk"
+        )

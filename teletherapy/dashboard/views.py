@@ -1,0 +1,49 @@
+"""One dashboard per role."""
+
+from datetime import UTC, datetime
+
+from flask import redirect, render_template, url_for
+from flask_login import current_user
+
+from ..extensions import db
+from ..services import accounts, scheduling
+from ..sessions.forms import ScheduleForm
+from . import bp
+
+
+@bp.get("/")
+def index():  # type: ignore[no-untyped-def]
+    target = {"admin": "admin.index"}.get(current_user.role, f"dashboard.{current_user.role}")
+    return redirect(url_for(target))
+
+
+def _split(rows):  # type: ignore[no-untyped-def]
+    """Upcoming (scheduled or live, soonest first) and past (newest first)."""
+    upcoming = sorted(
+        (s for s in rows if s.status in ("scheduled", "live")), key=lambda s: s.scheduled_start
+    )
+    past = [s for s in rows if s.status in ("ended", "cancelled")]
+    return upcoming, past
+
+
+@bp.get("/therapist")
+def therapist():  # type: ignore[no-untyped-def]
+    clients = accounts.caseload(db.session, current_user.id)
+    form = ScheduleForm()
+    form.client_id.choices = [(c.id, c.display_name) for c in clients]
+    upcoming, past = _split(scheduling.list_for(db.session, current_user, limit=200))
+    return render_template(
+        "dashboard/therapist.html", clients=clients, form=form, upcoming=upcoming, past=past,
+        now=datetime.now(UTC),
+    )
+
+
+@bp.get("/client")
+def client():  # type: ignore[no-untyped-def]
+    upcoming, past = _split(scheduling.list_for(db.session, current_user, limit=200))
+    return render_template("dashboard/client.html", upcoming=upcoming, past=past)
+
+
+@bp.get("/researcher")
+def researcher():  # type: ignore[no-untyped-def]
+    return render_template("dashboard/researcher.html")

@@ -1,0 +1,83 @@
+"""One error shape for the API, plain-language pages for people."""
+
+import logging
+import traceback
+
+from flask import Flask, Response, jsonify, render_template, request
+from flask_limiter.errors import RateLimitExceeded
+from werkzeug.exceptions import HTTPException
+
+from ..services.errors import ServiceError
+
+log = logging.getLogger(__name__)
+
+CODES = {
+    400: "bad_request",
+    401: "not_authenticated",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    410: "gone",
+    413: "too_large",
+    415: "unsupported_media_type",
+    422: "invalid",
+    429: "rate_limited",
+    500: "internal",
+    503: "unavailable",
+}
+
+
+def json_error(status: int, message: str, code: str | None = None, details=None) -> Response:  # type: ignore[no-untyped-def]
+    body = {"error": {"code": code or CODES.get(status, "error"), "message": message}}
+    if details is not None:
+        body["error"]["details"] = details
+    response = jsonify(body)
+    response.status_code = status
+    return response
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/")
+
+
+def _http(exc: HTTPException):  # type: ignore[no-untyped-def]
+    status = exc.code or 500
+    if wants_json():
+        message = exc.description if status != 404 else "not found"
+        response = json_error(status, message or "error")
+    else:
+        response = Response(
+            render_template("errors/error.html", status=status, exc=exc), status=status
+        )
+    if isinstance(exc, RateLimitExceeded):
+        response.headers["Retry-After"] = str(_retry_after(exc))
+    return response
+
+
+def _retry_after(exc: RateLimitExceeded) -> int:
+    limit = exc.limit.limit if exc.limit is not None else None
+    return int(limit.get_expiry()) if limit is not None else 60
+
+
+def _service(exc: ServiceError):  # type: ignore[no-untyped-def]
+    if wants_json():
+        return json_error(exc.status, exc.message, exc.code, exc.details)
+    return Response(
+        render_template("errors/error.html", status=exc.status, exc=exc), status=exc.status
+    )
+
+
+def _unexpected(exc: Exception):  # type: ignore[no-untyped-def]
+    # The traceback without the message: messages can carry SQL parameters (health data).
+    frames = "".join(traceback.format_tb(exc.__traceback__))
+    log.error("unhandled %s on %s %s\n%s", type(exc).__name__, request.method, request.path, frames)
+    if wants_json():
+        return json_error(500, "internal error")
+    return Response(render_template("errors/error.html", status=500, exc=None), status=500)
+
+
+def init_app(app: Flask) -> None:
+    app.register_error_handler(HTTPException, _http)
+    app.register_error_handler(ServiceError, _service)
+    app.register_error_handler(Exception, _unexpected)

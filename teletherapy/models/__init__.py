@@ -1,0 +1,26 @@
+"""SQLAlchemy 2.0 typed models; import from here."""
+
+from .audit import AuditEvent
+from .base import Base, new_id, utcnow
+from .rating import PERSPECTIVES, Rating
+from .session import MODALITIES, STATUSES, ChatMessage, QualitySample, TherapySession
+from .user import ROLES, ApiToken, CaseloadAssignment, ResearchConsent, User
+
+__all__ = [
+    "MODALITIES",
+    "PERSPECTIVES",
+    "ROLES",
+    "STATUSES",
+    "ApiToken",
+    "AuditEvent",
+    "Base",
+    "CaseloadAssignment",
+    "ChatMessage",
+    "QualitySample",
+    "Rating",
+    "ResearchConsent",
+    "TherapySession",
+    "User",
+    "new_id",
+    "utcnow",
+]

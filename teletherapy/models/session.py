@@ -1,0 +1,80 @@
+"""Therapy sessions and what happens in them: chat messages and connection-quality samples."""
+
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .base import Base, new_id, utcnow
+from .user import User
+
+MODALITIES = ("video", "audio", "chat", "in_person")
+STATUSES = ("scheduled", "live", "ended", "cancelled")
+
+
+class TherapySession(Base):
+    __tablename__ = "therapy_sessions"
+    __table_args__ = (
+        CheckConstraint(f"modality IN {MODALITIES}", name="modality"),
+        CheckConstraint(f"status IN {STATUSES}", name="status"),
+        CheckConstraint("duration_minutes BETWEEN 5 AND 240", name="duration"),
+        CheckConstraint("therapist_id <> client_id", name="distinct_people"),
+        CheckConstraint("ended_at IS NULL OR started_at IS NOT NULL", name="ended_after_start"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    therapist_id: Mapped[str] = mapped_column(ForeignKey("users.id"), index=True)
+    client_id: Mapped[str] = mapped_column(ForeignKey("users.id"), index=True)
+    modality: Mapped[str] = mapped_column(String(16))
+    scheduled_start: Mapped[datetime] = mapped_column(index=True)
+    duration_minutes: Mapped[int]
+    status: Mapped[str] = mapped_column(String(16), default="scheduled")
+    started_at: Mapped[datetime | None]
+    ended_at: Mapped[datetime | None]
+    cancelled_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    therapist: Mapped[User] = relationship(foreign_keys=[therapist_id])
+    client: Mapped[User] = relationship(foreign_keys=[client_id])
+
+    def participant_role(self, user_id: str) -> str | None:
+        if user_id == self.therapist_id:
+            return "therapist"
+        if user_id == self.client_id:
+            return "client"
+        return None
+
+
+class ChatMessage(Base):
+    __tablename__ = "chat_messages"
+    __table_args__ = (
+        UniqueConstraint("session_id", "sender_id", "client_msg_id"),
+        UniqueConstraint("session_id", "seq"),
+        CheckConstraint("seq >= 1", name="seq"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    session_id: Mapped[str] = mapped_column(ForeignKey("therapy_sessions.id"), index=True)
+    sender_id: Mapped[str] = mapped_column(ForeignKey("users.id"))
+    client_msg_id: Mapped[str] = mapped_column(String(36))
+    seq: Mapped[int]
+    text: Mapped[str] = mapped_column(Text)
+    sent_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class QualitySample(Base):
+    __tablename__ = "quality_samples"
+    __table_args__ = (
+        CheckConstraint("packet_loss_pct BETWEEN 0 AND 100", name="loss"),
+        CheckConstraint("rtt_ms >= 0 AND jitter_ms >= 0 AND bitrate_kbps >= 0", name="nonneg"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    session_id: Mapped[str] = mapped_column(ForeignKey("therapy_sessions.id"), index=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id"))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    rtt_ms: Mapped[float]
+    jitter_ms: Mapped[float]
+    packet_loss_pct: Mapped[float]
+    bitrate_kbps: Mapped[float]
+    frames_dropped: Mapped[float | None]

@@ -1,0 +1,30 @@
+"""Demo data: four accounts with random passwords; history arrives with the ratings issue."""
+
+import secrets
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..models import User
+from . import accounts
+
+
+def seed_accounts(db: Session, people: list[tuple[str, str, str]]) -> list[tuple[str, str, str]]:
+    """Create the demo people unless they exist; returns (role, e-mail, password) created."""
+    created = []
+    for role, email, name in people:
+        if db.scalar(select(User.id).where(User.email == email)) is not None:
+            continue
+        password = secrets.token_urlsafe(12)
+        accounts.create_user(db, email=email, name=name, role=role, password=password, actor_id=None)
+        created.append((role, email, password))
+    if created:
+        therapist = accounts.user_by_email(db, people[0][1])
+        client = accounts.user_by_email(db, people[1][1])
+        if not accounts.in_caseload(db, therapist.id, client.id):
+            accounts.add_to_caseload(db, therapist, client, actor_id=None)
+    return created
+
+
+def seed_history(db: Session, *, dyads: int, sessions: int) -> None:
+    """Synthetic rated history (added with the ratings feature)."""

@@ -1,0 +1,116 @@
+"""Therapy sessions: schedule, cancel, start (in person or when both joined), end."""
+
+from datetime import UTC, datetime
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from ..models import MODALITIES, TherapySession, User
+from . import accounts, audit
+from .errors import Conflict, Forbidden, Invalid, NotFound
+
+
+def schedule(
+    db: Session,
+    therapist: User,
+    *,
+    client_id: str,
+    modality: str,
+    scheduled_start: datetime,
+    duration_minutes: int,
+) -> TherapySession:
+    if therapist.role != "therapist":
+        raise Forbidden("only therapists schedule sessions")
+    if not accounts.in_caseload(db, therapist.id, client_id):
+        raise Invalid("client is not in your caseload", {"client_id": "not in your caseload"})
+    if modality not in MODALITIES:
+        raise Invalid("unknown modality", {"modality": f"must be one of {list(MODALITIES)}"})
+    if not 5 <= duration_minutes <= 240:
+        raise Invalid("bad duration", {"duration_minutes": "must be between 5 and 240"})
+    row = TherapySession(
+        therapist_id=therapist.id,
+        client_id=client_id,
+        modality=modality,
+        scheduled_start=scheduled_start.astimezone(UTC),
+        duration_minutes=duration_minutes,
+    )
+    db.add(row)
+    db.flush()
+    audit.record(db, "session.create", therapist.id, "session", row.id, modality=modality)
+    db.commit()
+    return row
+
+
+def for_participant(db: Session, user: User, session_id: str) -> TherapySession:
+    """The session if the user takes part in it; 404 otherwise (existence is not revealed)."""
+    row = db.get(TherapySession, session_id) if _looks_like_id(session_id) else None
+    if row is None or row.participant_role(user.id) is None:
+        raise NotFound("no such session")
+    return row
+
+
+def _looks_like_id(value: str) -> bool:
+    return isinstance(value, str) and 0 < len(value) <= 64
+
+
+def list_for(db: Session, user: User, *, limit: int = 50, offset: int = 0) -> list[TherapySession]:
+    stmt = (
+        select(TherapySession)
+        .where(or_(TherapySession.therapist_id == user.id, TherapySession.client_id == user.id))
+        .order_by(TherapySession.scheduled_start.desc(), TherapySession.id)
+        .limit(limit)
+        .offset(offset)
+    )
+    return list(db.scalars(stmt))
+
+
+def cancel(db: Session, user: User, session_id: str) -> TherapySession:
+    row = for_participant(db, user, session_id)
+    if row.status != "scheduled":
+        raise Conflict(f"a {row.status} session cannot be cancelled", code="invalid_state")
+    row.status = "cancelled"
+    row.cancelled_at = datetime.now(UTC)
+    audit.record(db, "session.cancel", user.id, "session", row.id)
+    db.commit()
+    return row
+
+
+def mark_live(db: Session, session_id: str) -> TherapySession:
+    """Both participants are present: the session goes live (once)."""
+    row = db.get(TherapySession, session_id)
+    if row is None:
+        raise NotFound("no such session")
+    if row.status == "scheduled":
+        row.status = "live"
+        row.started_at = datetime.now(UTC)
+        audit.record(db, "session.live", None, "session", row.id)
+        db.commit()
+    return row
+
+
+def start_in_person(db: Session, user: User, session_id: str) -> TherapySession:
+    row = for_participant(db, user, session_id)
+    if row.therapist_id != user.id:
+        raise Forbidden("only the therapist starts a session")
+    if row.modality != "in_person":
+        raise Conflict("online sessions start when both join the call", code="invalid_state")
+    if row.status != "scheduled":
+        raise Conflict(f"a {row.status} session cannot be started", code="invalid_state")
+    row.status = "live"
+    row.started_at = datetime.now(UTC)
+    audit.record(db, "session.start", user.id, "session", row.id)
+    db.commit()
+    return row
+
+
+def end(db: Session, user: User, session_id: str) -> TherapySession:
+    row = for_participant(db, user, session_id)
+    if row.therapist_id != user.id:
+        raise Forbidden("only the therapist ends a session")
+    if row.status != "live":
+        raise Conflict(f"a {row.status} session cannot be ended", code="invalid_state")
+    row.status = "ended"
+    row.ended_at = datetime.now(UTC)
+    audit.record(db, "session.end", user.id, "session", row.id)
+    db.commit()
+    return row

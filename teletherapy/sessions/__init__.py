@@ -1,0 +1,5 @@
+from flask import Blueprint
+
+bp = Blueprint("sessions", __name__, url_prefix="/sessions")
+
+from . import views  # noqa: E402,F401

@@ -1,0 +1,82 @@
+"""Scheduling and the session lifecycle from the dashboard."""
+
+from zoneinfo import ZoneInfo
+
+from flask import flash, redirect, render_template, url_for
+from flask_login import current_user
+
+from .. import live
+from ..extensions import db
+from ..services import accounts, scheduling
+from ..services.errors import ServiceError
+from . import bp
+from .forms import ActionForm, ScheduleForm
+
+
+@bp.post("/")
+def create():  # type: ignore[no-untyped-def]
+    form = ScheduleForm()
+    form.client_id.choices = [(c.id, c.display_name) for c in accounts.caseload(db.session, current_user.id)]
+    if not form.validate_on_submit():
+        for field, errors in form.errors.items():
+            flash(f"{getattr(form, field).label.text}: {errors[0]}", "error")
+        return redirect(url_for("dashboard.therapist"))
+    start = form.scheduled_start.data.replace(tzinfo=ZoneInfo(current_user.timezone))
+    try:
+        scheduling.schedule(
+            db.session, current_user, client_id=form.client_id.data, modality=form.modality.data,
+            scheduled_start=start, duration_minutes=form.duration_minutes.data,
+        )
+    except ServiceError as exc:
+        flash(exc.message, "error")
+    else:
+        flash("Session scheduled. Your client can see it on their dashboard.", "info")
+    return redirect(url_for("dashboard.therapist"))
+
+
+def _action(fn, session_id: str, done: str):  # type: ignore[no-untyped-def]
+    if not ActionForm().validate_on_submit():
+        flash("The form expired; please try again.", "error")
+        return redirect(url_for("dashboard.index"))
+    try:
+        row = fn(db.session, current_user, session_id)
+    except ServiceError as exc:
+        if exc.status == 404:
+            raise
+        flash(exc.message, "error")
+        return redirect(url_for("dashboard.index"))
+    flash(done, "info")
+    return row
+
+
+@bp.post("/<session_id>/cancel")
+def cancel(session_id: str):  # type: ignore[no-untyped-def]
+    result = _action(scheduling.cancel, session_id, "Session cancelled.")
+    return result if not hasattr(result, "id") else redirect(url_for("dashboard.index"))
+
+
+@bp.post("/<session_id>/start")
+def start(session_id: str):  # type: ignore[no-untyped-def]
+    result = _action(scheduling.start_in_person, session_id, "Session started.")
+    return result if not hasattr(result, "id") else redirect(url_for("dashboard.index"))
+
+
+@bp.post("/<session_id>/end")
+def end(session_id: str):  # type: ignore[no-untyped-def]
+    result = _action(scheduling.end, session_id, "Session ended. Please rate it while it is fresh.")
+    if not hasattr(result, "id"):
+        return result
+    live.notify_ended(result)
+    return redirect(live.rating_url(result))
+
+
+@bp.get("/<session_id>")
+def join(session_id: str):  # type: ignore[no-untyped-def]
+    row = scheduling.for_participant(db.session, current_user, session_id)
+    return render_template("sessions/join.html", s=row, role=row.participant_role(current_user.id))
+
+
+@bp.get("/<session_id>/rating")
+def rate(session_id: str):  # type: ignore[no-untyped-def]
+    row = scheduling.for_participant(db.session, current_user, session_id)
+    return render_template("sessions/rating_pending.html", s=row)

@@ -1,0 +1,26 @@
+"""Jinja filters: times are stored in UTC and shown in each user's own time zone."""
+
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from flask import Flask
+
+
+def iso(value: datetime | None) -> str:
+    return value.astimezone(UTC).isoformat() if value else ""
+
+
+def localtime(value: datetime | None, user: object = None, fmt: str = "%a %d %b %Y, %H:%M") -> str:
+    if value is None:
+        return "—"
+    try:
+        zone = ZoneInfo(getattr(user, "timezone", None) or "UTC")
+    except ZoneInfoNotFoundError:
+        zone = ZoneInfo("UTC")
+    local = value.astimezone(zone)
+    return f"{local.strftime(fmt)} {local.tzname()}"
+
+
+def init_app(app: Flask) -> None:
+    app.add_template_filter(iso, "iso")
+    app.add_template_filter(localtime, "localtime")
