@@ -1,6 +1,7 @@
 """Alembic environment: the URL comes from the app's config (teletherapy db upgrade)."""
 
 from alembic import context
+
 from teletherapy.extensions import make_engine
 from teletherapy.models import Base
 

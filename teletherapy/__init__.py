@@ -14,7 +14,16 @@ def create_app(test_config: dict | None = None) -> Flask:
         instance_path=str(ROOT / "instance"),
         template_folder=str(ROOT / "templates"),
     )
-    from . import access, cli, config, errors, extensions, security, templating, web_auth
+    from . import (
+        access,
+        cli,
+        config,
+        errors,
+        extensions,
+        security,
+        templating,
+        web_auth,
+    )
     from .rtc_policy import RtcPolicy
 
     config.load(app, test_config)
@@ -40,8 +49,10 @@ def _register_blueprints(app: Flask) -> None:
     from .api import bp as api_bp
     from .auth import bp as auth_bp
     from .dashboard import bp as dashboard_bp
+    from .extensions import csrf
     from .health import bp as health_bp
     from .sessions import bp as sessions_bp
 
+    csrf.exempt(api_bp)  # bearer tokens, never cookies: nothing for CSRF to forge
     for bp in (auth_bp, dashboard_bp, sessions_bp, admin_bp, api_bp, health_bp):
         app.register_blueprint(bp)

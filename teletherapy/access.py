@@ -8,6 +8,8 @@ so a new route without an entry fails the suite.
 from flask import Flask, abort, g, request
 from flask_login import current_user
 
+from .extensions import login_manager
+
 PUBLIC = frozenset({"anonymous", "therapist", "client", "researcher", "admin"})
 ANY_USER = frozenset({"therapist", "client", "researcher", "admin"})
 CLINICIANS = frozenset({"therapist", "client"})
@@ -61,7 +63,7 @@ def _is_api() -> bool:
     return bool(request.blueprint and request.blueprint.startswith("api"))
 
 
-def enforce() -> None:
+def enforce():  # type: ignore[no-untyped-def]
     """before_request: 401 for anonymous, 403 for a role the table does not list."""
     endpoint = request.endpoint
     if endpoint is None:
@@ -70,6 +72,8 @@ def enforce() -> None:
     role = role_of_request()
     if role in allowed:
         return
+    if role == "anonymous" and not _is_api():
+        return login_manager.unauthorized()  # type: ignore[no-any-return]
     abort(401 if role == "anonymous" else 403)
 
 

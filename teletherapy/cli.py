@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 from flask import Flask, current_app
-from flask.cli import AppGroup, FlaskGroup
+from flask.cli import AppGroup, FlaskGroup, with_appcontext
 
 from .extensions import db
 from .services import accounts, migrations
@@ -38,10 +38,16 @@ def db_upgrade() -> None:
 
 
 @users_cli.command("create")
-@click.option("--role", type=click.Choice(["therapist", "client", "researcher", "admin"]), required=True)
+@click.option(
+    "--role",
+    type=click.Choice(["therapist", "client", "researcher", "admin"]),
+    required=True,
+)
 @click.option("--email", required=True)
 @click.option("--name", required=True)
-@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@click.option(
+    "--password-stdin", is_flag=True, help="Read the password from standard input."
+)
 def users_create(role: str, email: str, name: str, password_stdin: bool) -> None:
     """Create an account; prints the new id alone on the last line."""
     if password_stdin:
@@ -51,7 +57,12 @@ def users_create(role: str, email: str, name: str, password_stdin: bool) -> None
         click.echo(f"generated password: {password}")
     try:
         user = accounts.create_user(
-            db.session, email=email, name=name, role=role, password=password, actor_id=None
+            db.session,
+            email=email,
+            name=name,
+            role=role,
+            password=password,
+            actor_id=None,
         )
     except ServiceError as exc:
         _fail(exc)
@@ -73,8 +84,13 @@ def caseload_add(therapist_email: str, client_email: str) -> None:
 
 
 @click.command("demo")
-@click.option("--dyads", default=6, show_default=True, help="Synthetic therapist–client pairs.")
-@click.option("--sessions", default=8, show_default=True, help="Rated sessions per pair.")
+@with_appcontext
+@click.option(
+    "--dyads", default=6, show_default=True, help="Synthetic therapist–client pairs."
+)
+@click.option(
+    "--sessions", default=8, show_default=True, help="Rated sessions per pair."
+)
 def demo(dyads: int, sessions: int) -> None:
     """Demo accounts (printed once, with random passwords) and a synthetic history."""
     from .services import demo as demo_service
@@ -82,7 +98,9 @@ def demo(dyads: int, sessions: int) -> None:
     created = demo_service.seed_accounts(db.session, DEMO)
     creds = Path(current_app.instance_path) / "demo-credentials.txt"
     if created:
-        lines = [f"{role:<11} {email:<26} {password}" for role, email, password in created]
+        lines = [
+            f"{role:<11} {email:<26} {password}" for role, email, password in created
+        ]
         _write_private(creds, "\n".join(lines) + "\n")
         click.echo("Demo accounts (passwords are random for this install):")
         for line in lines:
@@ -100,15 +118,29 @@ def _write_private(path: Path, text: str) -> None:
 
 
 @click.command("serve")
-@click.option("--host", default=lambda: os.environ.get("HOST", "127.0.0.1"), show_default="127.0.0.1")
-@click.option("--port", default=lambda: int(os.environ.get("PORT", "5000")), type=int, show_default="5000")
+@with_appcontext
+@click.option(
+    "--host",
+    default=lambda: os.environ.get("HOST", "127.0.0.1"),
+    show_default="127.0.0.1",
+)
+@click.option(
+    "--port",
+    default=lambda: int(os.environ.get("PORT", "5000")),
+    type=int,
+    show_default="5000",
+)
 def serve(host: str, port: int) -> None:
     """Serve HTTP and Socket.IO in this process."""
     import signaling
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    click.echo(f"Serving on http://{host}:{port} (async mode {app.config['ASYNC_MODE']})")
-    signaling.socketio.run(app, host=host, port=port, allow_unsafe_werkzeug=True, log_output=False)
+    click.echo(
+        f"Serving on http://{host}:{port} (async mode {app.config['ASYNC_MODE']})"
+    )
+    signaling.socketio.run(
+        app, host=host, port=port, allow_unsafe_werkzeug=True, log_output=False
+    )
 
 
 def init_app(app: Flask) -> None:
@@ -118,11 +150,14 @@ def init_app(app: Flask) -> None:
 
 def main() -> None:
     """Console script entry point."""
-    if len(sys.argv) > 1 and sys.argv[1] == "serve":
-        if os.environ.get("TELETHERAPY_ASYNC_MODE", "gevent") == "gevent":
-            from gevent import monkey
+    serving = len(sys.argv) > 1 and sys.argv[1] == "serve"
+    if serving and os.environ.get("TELETHERAPY_ASYNC_MODE", "gevent") == "gevent":
+        # Before anything imports socket or threading (docs/performance.md).
+        from gevent import monkey
 
-            monkey.patch_all()
+        monkey.patch_all()
     from . import create_app
 
-    FlaskGroup(create_app=create_app, add_default_commands=False, name="teletherapy")(prog_name="teletherapy")
+    FlaskGroup(create_app=create_app, add_default_commands=False, name="teletherapy")(
+        prog_name="teletherapy"
+    )

@@ -18,12 +18,18 @@ class ConfigError(RuntimeError):
 
 def load(app: Flask, test_config: dict | None) -> None:
     """Fill app.config in the documented order and check it."""
-    env = (test_config or {}).get("ENV") or os.environ.get("TELETHERAPY_ENV", "development")
+    env = (test_config or {}).get("ENV") or os.environ.get(
+        "TELETHERAPY_ENV", "development"
+    )
     if env not in ENVIRONMENTS:
-        raise ConfigError(f"TELETHERAPY_ENV must be one of {list(ENVIRONMENTS)} (got {env!r})")
+        raise ConfigError(
+            f"TELETHERAPY_ENV must be one of {list(ENVIRONMENTS)} (got {env!r})"
+        )
     app.config["ENV"] = env
     for name in ("default", env):
-        app.config.from_file(str(CONFIG_DIR / f"{name}.toml"), load=tomllib.load, text=False)
+        app.config.from_file(
+            str(CONFIG_DIR / f"{name}.toml"), load=tomllib.load, text=False
+        )
     app.config.from_prefixed_env("TELETHERAPY")
     if test_config:
         app.config.update(test_config)
@@ -70,9 +76,13 @@ def _check(app: Flask) -> None:
     if app.config["ENV"] != "production":
         return
     if not app.config.get("SECRET_KEY"):
-        raise ConfigError("production needs TELETHERAPY_SECRET_KEY (a long random string)")
+        raise ConfigError(
+            "production needs TELETHERAPY_SECRET_KEY (a long random string)"
+        )
     if not app.config.get("PSEUDONYM_KEY"):
-        raise ConfigError("production needs TELETHERAPY_PSEUDONYM_KEY (keyed pseudonyms)")
+        raise ConfigError(
+            "production needs TELETHERAPY_PSEUDONYM_KEY (keyed pseudonyms)"
+        )
     url = app.config["DATABASE_URL"]
     if url.startswith("sqlite") and not app.config["ALLOW_SQLITE_IN_PRODUCTION"]:
         raise ConfigError(

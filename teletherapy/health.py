@@ -17,7 +17,9 @@ def healthz():  # type: ignore[no-untyped-def]
         "message_queue": _queue(),
         "async_mode": current_app.config["ASYNC_MODE"],
     }
-    failing = [k for k in ("database", "message_queue") if body[k] not in ("ok", "disabled")]
+    failing = [
+        k for k in ("database", "message_queue") if body[k] not in ("ok", "disabled")
+    ]
     if failing:
         body["status"] = "failing: " + ", ".join(failing)
     return jsonify(body), 503 if failing else 200

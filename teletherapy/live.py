@@ -15,4 +15,6 @@ def notify_ended(session: TherapySession) -> None:
     """Every connection of both participants gets session_ended with its rating page."""
     payload = {"session_id": session.id, "rating_url": rating_url(session)}
     for user_id in (session.therapist_id, session.client_id):
-        signaling.socketio.emit("session_ended", payload, to=f"user:{user_id}", namespace="/rtc")
+        signaling.socketio.emit(
+            "session_ended", payload, to=f"user:{user_id}", namespace="/rtc"
+        )

@@ -59,7 +59,9 @@ class RtcPolicy:
     def mark_live(self, session_id: str) -> None:
         scheduling.mark_live(db.session, session_id)
 
-    def chat_history(self, principal: Principal, session_id: str) -> list[dict[str, Any]]:
+    def chat_history(
+        self, principal: Principal, session_id: str
+    ) -> list[dict[str, Any]]:
         row = db.session.get(TherapySession, session_id)
         if row is None:
             return []
@@ -77,21 +79,29 @@ class RtcPolicy:
             return Denied("not_found", "no such session")
         if row.status in ("ended", "cancelled"):
             return Denied("session_closed", f"this session is {row.status}")
-        message, created = chat.record(db.session, session_id, principal.user_id, text, client_msg_id)
+        message, created = chat.record(
+            db.session, session_id, principal.user_id, text, client_msg_id
+        )
         return ChatResult(serialize.message(message, role), created)
 
     def record_quality(
         self, principal: Principal, session_id: str, sample: Mapping[str, float | int]
     ) -> None:
-        db.session.add(QualitySample(session_id=session_id, user_id=principal.user_id, **sample))
+        db.session.add(
+            QualitySample(session_id=session_id, user_id=principal.user_id, **sample)
+        )
         db.session.commit()
 
-    def end_session(self, principal: Principal, session_id: str) -> Mapping[str, str] | Denied:
+    def end_session(
+        self, principal: Principal, session_id: str
+    ) -> Mapping[str, str] | Denied:
         user = db.session.get(User, principal.user_id)
         try:
             row = scheduling.end(db.session, user, session_id)
         except ServiceError as exc:
-            code = {403: "forbidden", 404: "not_found"}.get(exc.status, "session_closed")
+            code = {403: "forbidden", 404: "not_found"}.get(
+                exc.status, "session_closed"
+            )
             return Denied(code, exc.message)
         url = rating_url(row)
         return {row.therapist_id: url, row.client_id: url}

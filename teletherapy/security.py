@@ -29,7 +29,9 @@ def init_app(app: Flask) -> None:
         h["X-Content-Type-Options"] = "nosniff"
         h["Referrer-Policy"] = "no-referrer"
         h["X-Frame-Options"] = "DENY"
-        h["Permissions-Policy"] = "camera=(self), microphone=(self), geolocation=(), payment=()"
+        h["Permissions-Policy"] = (
+            "camera=(self), microphone=(self), geolocation=(), payment=()"
+        )
         h["Cross-Origin-Opener-Policy"] = "same-origin"
         if secure:
             h["Strict-Transport-Security"] = "max-age=63072000; includeSubDomains"

@@ -10,7 +10,9 @@ def iso(value: datetime | None) -> str:
     return value.astimezone(UTC).isoformat() if value else ""
 
 
-def localtime(value: datetime | None, user: object = None, fmt: str = "%a %d %b %Y, %H:%M") -> str:
+def localtime(
+    value: datetime | None, user: object = None, fmt: str = "%a %d %b %Y, %H:%M"
+) -> str:
     if value is None:
         return "—"
     try:

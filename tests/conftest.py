@@ -35,7 +35,9 @@ def postgres_url() -> Iterator[str]:
     admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+    url = (
+        make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+    )
     migrations.upgrade(url)
     yield url
     with admin.connect() as conn:
@@ -92,7 +94,9 @@ def runner(app):  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def make_user(app):  # type: ignore[no-untyped-def]
-    def make(role: str = "client", email: str | None = None, name: str | None = None) -> User:
+    def make(
+        role: str = "client", email: str | None = None, name: str | None = None
+    ) -> User:
         with app.app_context():
             return accounts.create_user(
                 db.session,
@@ -111,7 +115,9 @@ class AuthActions:
         self.client = client
 
     def login(self, user: User, password: str = PASSWORD):  # type: ignore[no-untyped-def]
-        return self.client.post("/login", data={"email": user.email, "password": password})
+        return self.client.post(
+            "/login", data={"email": user.email, "password": password}
+        )
 
     def logout(self):  # type: ignore[no-untyped-def]
         return self.client.post("/logout")
@@ -125,7 +131,9 @@ def auth(client) -> AuthActions:  # type: ignore[no-untyped-def]
 @pytest.fixture
 def token_for(client):  # type: ignore[no-untyped-def]
     def issue(user: User) -> dict[str, str]:
-        r = client.post("/api/v1/auth/token", json={"email": user.email, "password": PASSWORD})
+        r = client.post(
+            "/api/v1/auth/token", json={"email": user.email, "password": PASSWORD}
+        )
         assert r.status_code == 200, r.get_json()
         return {"Authorization": f"Bearer {r.get_json()['token']}"}
 

@@ -1,12 +1,19 @@
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField, SelectField, StringField, SubmitField
+from wtforms import (
+    EmailField,
+    PasswordField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    SubmitField,
+)
 from wtforms.validators import DataRequired, Length
 
 ROLE_CHOICES = [
-    ("client", "Client"),
-    ("therapist", "Therapist"),
-    ("researcher", "Researcher"),
-    ("admin", "Administrator"),
+    SelectChoice("client", "Client"),
+    SelectChoice("therapist", "Therapist"),
+    SelectChoice("researcher", "Researcher"),
+    SelectChoice("admin", "Administrator"),
 ]
 
 
@@ -15,7 +22,8 @@ class CreateUserForm(FlaskForm):
     email = EmailField("E-mail", validators=[DataRequired(), Length(max=254)])
     role = SelectField("Role", choices=ROLE_CHOICES)
     password = PasswordField(
-        "Initial password (at least 12 characters)", validators=[DataRequired(), Length(12, 1024)]
+        "Initial password (at least 12 characters)",
+        validators=[DataRequired(), Length(12, 1024)],
     )
     submit = SubmitField("Create account")
 

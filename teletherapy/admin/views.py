@@ -3,6 +3,7 @@
 from flask import flash, redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy import select
+from wtforms import SelectChoice
 
 import signaling
 
@@ -16,20 +17,32 @@ from .forms import AssignForm, CreateUserForm
 
 
 def _assign_form() -> AssignForm:
-    users = list(db.session.scalars(select(User).where(User.active).order_by(User.display_name)))
+    users = list(
+        db.session.scalars(select(User).where(User.active).order_by(User.display_name))
+    )
     form = AssignForm()
-    form.therapist_id.choices = [(u.id, u.display_name) for u in users if u.role == "therapist"]
-    form.client_id.choices = [(u.id, u.display_name) for u in users if u.role == "client"]
+    form.therapist_id.choices = [
+        SelectChoice(u.id, u.display_name) for u in users if u.role == "therapist"
+    ]
+    form.client_id.choices = [
+        SelectChoice(u.id, u.display_name) for u in users if u.role == "client"
+    ]
     return form
 
 
 @bp.get("/")
 def index():  # type: ignore[no-untyped-def]
-    users = list(db.session.scalars(select(User).order_by(User.role, User.display_name)))
+    users = list(
+        db.session.scalars(select(User).order_by(User.role, User.display_name))
+    )
     pairs = list(db.session.scalars(select(CaseloadAssignment)))
     return render_template(
-        "admin/index.html", users=users, pairs=pairs, create_form=CreateUserForm(),
-        assign_form=_assign_form(), action_form=ActionForm(),
+        "admin/index.html",
+        users=users,
+        pairs=pairs,
+        create_form=CreateUserForm(),
+        assign_form=_assign_form(),
+        action_form=ActionForm(),
     )
 
 
@@ -39,12 +52,18 @@ def create_user():  # type: ignore[no-untyped-def]
     if form.validate_on_submit():
         try:
             accounts.create_user(
-                db.session, email=form.email.data, name=form.display_name.data,
-                role=form.role.data, password=form.password.data, actor_id=current_user.id,
+                db.session,
+                email=form.email.data,
+                name=form.display_name.data,
+                role=form.role.data,
+                password=form.password.data,
+                actor_id=current_user.id,
             )
             flash(f"Account created for {form.email.data}.", "info")
         except ServiceError as exc:
-            flash(f"{exc.message}: {exc.details}" if exc.details else exc.message, "error")
+            flash(
+                f"{exc.message}: {exc.details}" if exc.details else exc.message, "error"
+            )
     else:
         for field, errors in form.errors.items():
             flash(f"{getattr(form, field).label.text}: {errors[0]}", "error")
@@ -75,8 +94,10 @@ def assign():  # type: ignore[no-untyped-def]
     if form.validate_on_submit():
         try:
             accounts.add_to_caseload(
-                db.session, accounts.get_user(db.session, form.therapist_id.data),
-                accounts.get_user(db.session, form.client_id.data), current_user.id,
+                db.session,
+                accounts.get_user(db.session, form.therapist_id.data),
+                accounts.get_user(db.session, form.client_id.data),
+                current_user.id,
             )
             flash("Client added to the caseload.", "info")
         except ServiceError as exc:

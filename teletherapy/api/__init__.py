@@ -65,7 +65,9 @@ def page_args() -> tuple[int, int]:
     try:
         offset = int(base64.urlsafe_b64decode(cursor.encode()).decode())
     except (ValueError, binascii.Error, UnicodeDecodeError):
-        raise Invalid("invalid query", {"cursor": "not a cursor from this API"}) from None
+        raise Invalid(
+            "invalid query", {"cursor": "not a cursor from this API"}
+        ) from None
     if offset < 0:
         raise Invalid("invalid query", {"cursor": "not a cursor from this API"})
     return limit, offset
@@ -73,7 +75,11 @@ def page_args() -> tuple[int, int]:
 
 def page(items: list[Any], limit: int, offset: int) -> dict[str, Any]:
     more = len(items) > limit
-    nxt = base64.urlsafe_b64encode(str(offset + limit).encode()).decode() if more else None
+    nxt = (
+        base64.urlsafe_b64encode(str(offset + limit).encode()).decode()
+        if more
+        else None
+    )
     return {"items": items[:limit], "next": nxt}
 
 

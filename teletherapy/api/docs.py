@@ -83,7 +83,13 @@ def _operation(op: Operation) -> dict[str, Any]:
         doc["security"] = []
     params = [_path_param(p) for p in _path_params(op.path)]
     params += [
-        {"name": n, "in": "query", "required": False, "schema": {"type": "string"}, "description": d}
+        {
+            "name": n,
+            "in": "query",
+            "required": False,
+            "schema": {"type": "string"},
+            "description": d,
+        }
         for n, d in op.query.items()
     ]
     if params:

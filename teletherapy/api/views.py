@@ -38,14 +38,23 @@ def openapi():  # type: ignore[no-untyped-def]
 @limiter.limit(_auth_limit)
 @limiter.limit(_auth_limit, key_func=_account_key)
 @operation(
-    method="POST", path="/auth/token", summary="Exchange e-mail and password for a token",
-    body=TokenRequest, response=TokenOut, public=True, errors=(400, 422, 429),
+    method="POST",
+    path="/auth/token",
+    summary="Exchange e-mail and password for a token",
+    body=TokenRequest,
+    response=TokenOut,
+    public=True,
+    errors=(400, 422, 429),
 )
 def token_create():  # type: ignore[no-untyped-def]
     body = parse(TokenRequest)
     cfg = current_app.config
     user = accounts.check_login(
-        db.session, body.email, body.password, cfg["LOCKOUT_THRESHOLD"], cfg["LOCKOUT_MINUTES"]
+        db.session,
+        body.email,
+        body.password,
+        cfg["LOCKOUT_THRESHOLD"],
+        cfg["LOCKOUT_MINUTES"],
     )
     if user is None:
         from flask import abort
@@ -53,12 +62,18 @@ def token_create():  # type: ignore[no-untyped-def]
         abort(401, description="e-mail or password is wrong, or the account is locked")
     token, row = tokens.issue(db.session, user, cfg["TOKEN_TTL_HOURS"])
     return jsonify(
-        {"token": token, "expires_at": serialize.iso(row.expires_at), "user": serialize.user(user)}
+        {
+            "token": token,
+            "expires_at": serialize.iso(row.expires_at),
+            "user": serialize.user(user),
+        }
     )
 
 
 @bp.delete("/auth/token")
-@operation(method="DELETE", path="/auth/token", summary="Revoke the calling token", status=204)
+@operation(
+    method="DELETE", path="/auth/token", summary="Revoke the calling token", status=204
+)
 def token_delete():  # type: ignore[no-untyped-def]
     caller()
     tokens.revoke(db.session, g.api_token)
@@ -69,13 +84,19 @@ def token_delete():  # type: ignore[no-untyped-def]
 @operation(method="GET", path="/me", summary="The calling user", response=MeOut)
 def me():  # type: ignore[no-untyped-def]
     user = caller()
-    return jsonify({**serialize.user(user), "email": user.email, "timezone": user.timezone})
+    return jsonify(
+        {**serialize.user(user), "email": user.email, "timezone": user.timezone}
+    )
 
 
 @bp.get("/sessions")
 @operation(
-    method="GET", path="/sessions", summary="The caller's sessions, newest first",
-    response=SessionList, errors=(422,), query={"limit": "1..100", "cursor": "from `next`"},
+    method="GET",
+    path="/sessions",
+    summary="The caller's sessions, newest first",
+    response=SessionList,
+    errors=(422,),
+    query={"limit": "1..100", "cursor": "from `next`"},
 )
 def sessions_list():  # type: ignore[no-untyped-def]
     limit, offset = page_args()
@@ -85,8 +106,13 @@ def sessions_list():  # type: ignore[no-untyped-def]
 
 @bp.post("/sessions")
 @operation(
-    method="POST", path="/sessions", summary="Schedule a session with a client in your caseload",
-    body=SessionCreate, response=SessionOut, status=201, errors=(400, 403, 422),
+    method="POST",
+    path="/sessions",
+    summary="Schedule a session with a client in your caseload",
+    body=SessionCreate,
+    response=SessionOut,
+    status=201,
+    errors=(400, 403, 422),
 )
 def sessions_create():  # type: ignore[no-untyped-def]
     body = parse(SessionCreate)
@@ -96,8 +122,11 @@ def sessions_create():  # type: ignore[no-untyped-def]
 
 @bp.get("/sessions/<session_id>")
 @operation(
-    method="GET", path="/sessions/{session_id}", summary="One of your sessions",
-    response=SessionOut, errors=(404,),
+    method="GET",
+    path="/sessions/{session_id}",
+    summary="One of your sessions",
+    response=SessionOut,
+    errors=(404,),
 )
 def session_detail(session_id: str):  # type: ignore[no-untyped-def]
     row = scheduling.for_participant(db.session, caller(), session_id)
@@ -108,8 +137,11 @@ def session_detail(session_id: str):  # type: ignore[no-untyped-def]
 
 @bp.post("/sessions/<session_id>/end")
 @operation(
-    method="POST", path="/sessions/{session_id}/end", summary="End a live session (therapist)",
-    response=SessionOut, errors=(403, 404, 409),
+    method="POST",
+    path="/sessions/{session_id}/end",
+    summary="End a live session (therapist)",
+    response=SessionOut,
+    errors=(403, 404, 409),
 )
 def session_end(session_id: str):  # type: ignore[no-untyped-def]
     row = scheduling.end(db.session, caller(), session_id)
@@ -119,8 +151,10 @@ def session_end(session_id: str):  # type: ignore[no-untyped-def]
 
 @bp.post("/sessions/<session_id>/start")
 @operation(
-    method="POST", path="/sessions/{session_id}/start",
-    summary="Start an in-person session (therapist)", response=SessionOut,
+    method="POST",
+    path="/sessions/{session_id}/start",
+    summary="Start an in-person session (therapist)",
+    response=SessionOut,
     errors=(403, 404, 409),
 )
 def session_start(session_id: str):  # type: ignore[no-untyped-def]
@@ -130,8 +164,10 @@ def session_start(session_id: str):  # type: ignore[no-untyped-def]
 
 @bp.post("/sessions/<session_id>/cancel")
 @operation(
-    method="POST", path="/sessions/{session_id}/cancel",
-    summary="Cancel a scheduled session (therapist)", response=SessionOut,
+    method="POST",
+    path="/sessions/{session_id}/cancel",
+    summary="Cancel a scheduled session (therapist)",
+    response=SessionOut,
     errors=(403, 404, 409),
 )
 def session_cancel(session_id: str):  # type: ignore[no-untyped-def]
@@ -141,8 +177,12 @@ def session_cancel(session_id: str):  # type: ignore[no-untyped-def]
 
 @bp.get("/sessions/<session_id>/messages")
 @operation(
-    method="GET", path="/sessions/{session_id}/messages", summary="Chat history (participants)",
-    response=MessageList, errors=(404, 422), query={"limit": "1..100", "cursor": "from `next`"},
+    method="GET",
+    path="/sessions/{session_id}/messages",
+    summary="Chat history (participants)",
+    response=MessageList,
+    errors=(404, 422),
+    query={"limit": "1..100", "cursor": "from `next`"},
 )
 def session_messages(session_id: str):  # type: ignore[no-untyped-def]
     user = caller()
@@ -151,5 +191,8 @@ def session_messages(session_id: str):  # type: ignore[no-untyped-def]
     msgs = chat.history(db.session, row.id, limit=limit + 1, offset=offset)
     audit.record(db.session, "chat.read", user.id, "session", row.id)
     db.session.commit()
-    items = [serialize.message(m, row.participant_role(m.sender_id) or "client") for m in msgs]
+    items = [
+        serialize.message(m, row.participant_role(m.sender_id) or "client")
+        for m in msgs
+    ]
     return jsonify(page(items, limit, offset))

@@ -3,7 +3,15 @@
 from urllib.parse import urlsplit
 from zoneinfo import available_timezones
 
-from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask import (
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_login import current_user, login_user, logout_user
 
 import signaling
@@ -24,7 +32,12 @@ def _account_key() -> str:
 
 
 def _safe_next(target: str | None) -> str:
-    if not target or urlsplit(target).netloc or urlsplit(target).scheme or target.startswith("//"):
+    if (
+        not target
+        or urlsplit(target).netloc
+        or urlsplit(target).scheme
+        or target.startswith("//")
+    ):
         return url_for("dashboard.index")
     return target if target.startswith("/") else url_for("dashboard.index")
 
@@ -40,8 +53,11 @@ def login():  # type: ignore[no-untyped-def]
     if form.validate_on_submit():
         cfg = current_app.config
         user = accounts.check_login(
-            db.session, form.email.data, form.password.data,
-            cfg["LOCKOUT_THRESHOLD"], cfg["LOCKOUT_MINUTES"],
+            db.session,
+            form.email.data,
+            form.password.data,
+            cfg["LOCKOUT_THRESHOLD"],
+            cfg["LOCKOUT_MINUTES"],
         )
         if user is not None:
             session.clear()  # a new session at login: no fixation
@@ -49,8 +65,11 @@ def login():  # type: ignore[no-untyped-def]
             audit.record(db.session, "login", user.id, "user", user.id)
             db.session.commit()
             return redirect(_safe_next(request.args.get("next")))
-        flash("That e-mail and password do not match an active account, or it is "
-              "locked for a few minutes after repeated attempts.", "error")
+        flash(
+            "That e-mail and password do not match an active account, or it is "
+            "locked for a few minutes after repeated attempts.",
+            "error",
+        )
         status = 401
     return render_template("auth/login.html", form=form), status
 

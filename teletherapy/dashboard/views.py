@@ -4,6 +4,7 @@ from datetime import UTC, datetime
 
 from flask import redirect, render_template, url_for
 from flask_login import current_user
+from wtforms import SelectChoice
 
 from ..extensions import db
 from ..services import accounts, scheduling
@@ -13,14 +14,17 @@ from . import bp
 
 @bp.get("/")
 def index():  # type: ignore[no-untyped-def]
-    target = {"admin": "admin.index"}.get(current_user.role, f"dashboard.{current_user.role}")
+    target = {"admin": "admin.index"}.get(
+        current_user.role, f"dashboard.{current_user.role}"
+    )
     return redirect(url_for(target))
 
 
 def _split(rows):  # type: ignore[no-untyped-def]
     """Upcoming (scheduled or live, soonest first) and past (newest first)."""
     upcoming = sorted(
-        (s for s in rows if s.status in ("scheduled", "live")), key=lambda s: s.scheduled_start
+        (s for s in rows if s.status in ("scheduled", "live")),
+        key=lambda s: s.scheduled_start,
     )
     past = [s for s in rows if s.status in ("ended", "cancelled")]
     return upcoming, past
@@ -30,10 +34,14 @@ def _split(rows):  # type: ignore[no-untyped-def]
 def therapist():  # type: ignore[no-untyped-def]
     clients = accounts.caseload(db.session, current_user.id)
     form = ScheduleForm()
-    form.client_id.choices = [(c.id, c.display_name) for c in clients]
+    form.client_id.choices = [SelectChoice(c.id, c.display_name) for c in clients]
     upcoming, past = _split(scheduling.list_for(db.session, current_user, limit=200))
     return render_template(
-        "dashboard/therapist.html", clients=clients, form=form, upcoming=upcoming, past=past,
+        "dashboard/therapist.html",
+        clients=clients,
+        form=form,
+        upcoming=upcoming,
+        past=past,
         now=datetime.now(UTC),
     )
 

@@ -28,7 +28,9 @@ CODES = {
 }
 
 
-def json_error(status: int, message: str, code: str | None = None, details=None) -> Response:  # type: ignore[no-untyped-def]
+def json_error(
+    status: int, message: str, code: str | None = None, details=None
+) -> Response:  # type: ignore[no-untyped-def]
     body = {"error": {"code": code or CODES.get(status, "error"), "message": message}}
     if details is not None:
         body["error"]["details"] = details
@@ -64,17 +66,26 @@ def _service(exc: ServiceError):  # type: ignore[no-untyped-def]
     if wants_json():
         return json_error(exc.status, exc.message, exc.code, exc.details)
     return Response(
-        render_template("errors/error.html", status=exc.status, exc=exc), status=exc.status
+        render_template("errors/error.html", status=exc.status, exc=exc),
+        status=exc.status,
     )
 
 
 def _unexpected(exc: Exception):  # type: ignore[no-untyped-def]
     # The traceback without the message: messages can carry SQL parameters (health data).
     frames = "".join(traceback.format_tb(exc.__traceback__))
-    log.error("unhandled %s on %s %s\n%s", type(exc).__name__, request.method, request.path, frames)
+    log.error(
+        "unhandled %s on %s %s\n%s",
+        type(exc).__name__,
+        request.method,
+        request.path,
+        frames,
+    )
     if wants_json():
         return json_error(500, "internal error")
-    return Response(render_template("errors/error.html", status=500, exc=None), status=500)
+    return Response(
+        render_template("errors/error.html", status=500, exc=None), status=500
+    )
 
 
 def init_app(app: Flask) -> None:

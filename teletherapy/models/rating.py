@@ -19,7 +19,9 @@ class Rating(Base):
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
-    session_id: Mapped[str] = mapped_column(ForeignKey("therapy_sessions.id"), index=True)
+    session_id: Mapped[str] = mapped_column(
+        ForeignKey("therapy_sessions.id"), index=True
+    )
     rater_id: Mapped[str] = mapped_column(ForeignKey("users.id"), index=True)
     perspective: Mapped[str] = mapped_column(String(16))
     instrument_id: Mapped[str] = mapped_column(String(64))

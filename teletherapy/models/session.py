@@ -19,7 +19,9 @@ class TherapySession(Base):
         CheckConstraint(f"status IN {STATUSES}", name="status"),
         CheckConstraint("duration_minutes BETWEEN 5 AND 240", name="duration"),
         CheckConstraint("therapist_id <> client_id", name="distinct_people"),
-        CheckConstraint("ended_at IS NULL OR started_at IS NOT NULL", name="ended_after_start"),
+        CheckConstraint(
+            "ended_at IS NULL OR started_at IS NOT NULL", name="ended_after_start"
+        ),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
@@ -54,7 +56,9 @@ class ChatMessage(Base):
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
-    session_id: Mapped[str] = mapped_column(ForeignKey("therapy_sessions.id"), index=True)
+    session_id: Mapped[str] = mapped_column(
+        ForeignKey("therapy_sessions.id"), index=True
+    )
     sender_id: Mapped[str] = mapped_column(ForeignKey("users.id"))
     client_msg_id: Mapped[str] = mapped_column(String(36))
     seq: Mapped[int]
@@ -66,11 +70,15 @@ class QualitySample(Base):
     __tablename__ = "quality_samples"
     __table_args__ = (
         CheckConstraint("packet_loss_pct BETWEEN 0 AND 100", name="loss"),
-        CheckConstraint("rtt_ms >= 0 AND jitter_ms >= 0 AND bitrate_kbps >= 0", name="nonneg"),
+        CheckConstraint(
+            "rtt_ms >= 0 AND jitter_ms >= 0 AND bitrate_kbps >= 0", name="nonneg"
+        ),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
-    session_id: Mapped[str] = mapped_column(ForeignKey("therapy_sessions.id"), index=True)
+    session_id: Mapped[str] = mapped_column(
+        ForeignKey("therapy_sessions.id"), index=True
+    )
     user_id: Mapped[str] = mapped_column(ForeignKey("users.id"))
     at: Mapped[datetime] = mapped_column(default=utcnow)
     rtt_ms: Mapped[float]

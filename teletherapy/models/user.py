@@ -87,7 +87,8 @@ class ResearchConsent(Base):
     __tablename__ = "research_consents"
     __table_args__ = (
         CheckConstraint(
-            "withdrawn_at IS NULL OR withdrawn_at >= given_at", name="withdrawn_after_given"
+            "withdrawn_at IS NULL OR withdrawn_at >= given_at",
+            name="withdrawn_after_given",
         ),
     )
 

@@ -4,6 +4,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import available_timezones
 
 from email_validator import EmailNotValidError, validate_email
+from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -18,15 +19,28 @@ MIN_PASSWORD = 12
 _DUMMY_HASH = generate_password_hash("not-a-real-password-" + new_id(), method="scrypt")
 
 
+def _hash_method() -> str:
+    # Werkzeug's scrypt (n=2**15, r=8, p=1) unless the test config lowers the work factor.
+    return str(current_app.config.get("PASSWORD_HASH_METHOD", "scrypt"))
+
+
 def normalize_email(email: str) -> str:
     try:
-        return validate_email(email.strip(), check_deliverability=False).normalized.lower()
+        return validate_email(
+            email.strip(), check_deliverability=False
+        ).normalized.lower()
     except EmailNotValidError as exc:
         raise Invalid("invalid e-mail address", {"email": str(exc)}) from exc
 
 
 def create_user(
-    db: Session, *, email: str, name: str, role: str, password: str, actor_id: str | None
+    db: Session,
+    *,
+    email: str,
+    name: str,
+    role: str,
+    password: str,
+    actor_id: str | None,
 ) -> User:
     errors = {}
     if role not in ROLES:
@@ -41,20 +55,24 @@ def create_user(
         email=normalize_email(email),
         display_name=name.strip(),
         role=role,
-        password_hash=generate_password_hash(password, method="scrypt"),
+        password_hash=generate_password_hash(password, method=_hash_method()),
     )
     db.add(user)
     try:
         db.flush()
     except IntegrityError as exc:
         db.rollback()
-        raise Conflict("a user with this e-mail exists", {"email": "already registered"}) from exc
+        raise Conflict(
+            "a user with this e-mail exists", {"email": "already registered"}
+        ) from exc
     audit.record(db, "user.create", actor_id, "user", user.id, role=role)
     db.commit()
     return user
 
 
-def check_login(db: Session, email: str, password: str, threshold: int, minutes: int) -> User | None:
+def check_login(
+    db: Session, email: str, password: str, threshold: int, minutes: int
+) -> User | None:
     """The user if the password is right and the account usable; counts failures, locks."""
     try:
         address = normalize_email(email)
@@ -100,13 +118,17 @@ def set_active(db: Session, user: User, active: bool, actor_id: str) -> None:
     user.active = active
     if not active:
         rotate_nonce(db, user)
-    audit.record(db, "user.activate" if active else "user.deactivate", actor_id, "user", user.id)
+    audit.record(
+        db, "user.activate" if active else "user.deactivate", actor_id, "user", user.id
+    )
     db.commit()
 
 
 def set_timezone(db: Session, user: User, tz: str) -> None:
     if tz not in available_timezones():
-        raise Invalid("unknown time zone", {"timezone": f"not an IANA time zone (got {tz!r})"})
+        raise Invalid(
+            "unknown time zone", {"timezone": f"not an IANA time zone (got {tz!r})"}
+        )
     user.timezone = tz
     audit.record(db, "user.timezone", user.id, "user", user.id)
     db.commit()
@@ -126,16 +148,22 @@ def user_by_email(db: Session, email: str) -> User:
     return user
 
 
-def add_to_caseload(db: Session, therapist: User, client: User, actor_id: str | None) -> None:
+def add_to_caseload(
+    db: Session, therapist: User, client: User, actor_id: str | None
+) -> None:
     if therapist.role != "therapist" or client.role != "client":
-        raise Invalid("caseload pairs a therapist with a client", {"role": "wrong roles"})
+        raise Invalid(
+            "caseload pairs a therapist with a client", {"role": "wrong roles"}
+        )
     db.add(CaseloadAssignment(therapist_id=therapist.id, client_id=client.id))
     try:
         db.flush()
     except IntegrityError as exc:
         db.rollback()
         raise Conflict("the client is already in this caseload") from exc
-    audit.record(db, "caseload.add", actor_id, "user", client.id, therapist_id=therapist.id)
+    audit.record(
+        db, "caseload.add", actor_id, "user", client.id, therapist_id=therapist.id
+    )
     db.commit()
 
 

@@ -7,7 +7,9 @@ from sqlalchemy.orm import Session
 from ..models import ChatMessage
 
 
-def _existing(db: Session, session_id: str, sender_id: str, client_msg_id: str) -> ChatMessage | None:
+def _existing(
+    db: Session, session_id: str, sender_id: str, client_msg_id: str
+) -> ChatMessage | None:
     stmt = select(ChatMessage).where(
         ChatMessage.session_id == session_id,
         ChatMessage.sender_id == sender_id,
@@ -25,7 +27,11 @@ def record(
         if found is not None:
             return found, False
         seq = (
-            db.scalar(select(func.max(ChatMessage.seq)).where(ChatMessage.session_id == session_id))
+            db.scalar(
+                select(func.max(ChatMessage.seq)).where(
+                    ChatMessage.session_id == session_id
+                )
+            )
             or 0
         ) + 1
         row = ChatMessage(
@@ -45,7 +51,9 @@ def record(
     raise RuntimeError("could not store chat message after 5 attempts")
 
 
-def history(db: Session, session_id: str, *, limit: int = 500, offset: int = 0) -> list[ChatMessage]:
+def history(
+    db: Session, session_id: str, *, limit: int = 500, offset: int = 0
+) -> list[ChatMessage]:
     stmt = (
         select(ChatMessage)
         .where(ChatMessage.session_id == session_id)

@@ -9,14 +9,18 @@ from ..models import User
 from . import accounts
 
 
-def seed_accounts(db: Session, people: list[tuple[str, str, str]]) -> list[tuple[str, str, str]]:
+def seed_accounts(
+    db: Session, people: list[tuple[str, str, str]]
+) -> list[tuple[str, str, str]]:
     """Create the demo people unless they exist; returns (role, e-mail, password) created."""
     created = []
     for role, email, name in people:
         if db.scalar(select(User.id).where(User.email == email)) is not None:
             continue
         password = secrets.token_urlsafe(12)
-        accounts.create_user(db, email=email, name=name, role=role, password=password, actor_id=None)
+        accounts.create_user(
+            db, email=email, name=name, role=role, password=password, actor_id=None
+        )
         created.append((role, email, password))
     if created:
         therapist = accounts.user_by_email(db, people[0][1])

@@ -13,7 +13,9 @@ import time
 from typing import Any
 
 
-def ice_servers(config: dict[str, Any], user_id: str, now: float | None = None) -> list[dict[str, Any]]:
+def ice_servers(
+    config: dict[str, Any], user_id: str, now: float | None = None
+) -> list[dict[str, Any]]:
     servers: list[dict[str, Any]] = [dict(s) for s in config.get("ICE_SERVERS") or []]
     secret = config.get("TURN_SECRET")
     urls = config.get("TURN_URLS") or []
@@ -22,6 +24,10 @@ def ice_servers(config: dict[str, Any], user_id: str, now: float | None = None) 
         username = f"{expiry}:{user_id}"
         digest = hmac.new(secret.encode(), username.encode(), hashlib.sha1).digest()
         servers.append(
-            {"urls": list(urls), "username": username, "credential": base64.b64encode(digest).decode()}
+            {
+                "urls": list(urls),
+                "username": username,
+                "credential": base64.b64encode(digest).decode(),
+            }
         )
     return servers

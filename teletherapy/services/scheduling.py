@@ -22,9 +22,13 @@ def schedule(
     if therapist.role != "therapist":
         raise Forbidden("only therapists schedule sessions")
     if not accounts.in_caseload(db, therapist.id, client_id):
-        raise Invalid("client is not in your caseload", {"client_id": "not in your caseload"})
+        raise Invalid(
+            "client is not in your caseload", {"client_id": "not in your caseload"}
+        )
     if modality not in MODALITIES:
-        raise Invalid("unknown modality", {"modality": f"must be one of {list(MODALITIES)}"})
+        raise Invalid(
+            "unknown modality", {"modality": f"must be one of {list(MODALITIES)}"}
+        )
     if not 5 <= duration_minutes <= 240:
         raise Invalid("bad duration", {"duration_minutes": "must be between 5 and 240"})
     row = TherapySession(
@@ -36,7 +40,9 @@ def schedule(
     )
     db.add(row)
     db.flush()
-    audit.record(db, "session.create", therapist.id, "session", row.id, modality=modality)
+    audit.record(
+        db, "session.create", therapist.id, "session", row.id, modality=modality
+    )
     db.commit()
     return row
 
@@ -53,10 +59,17 @@ def _looks_like_id(value: str) -> bool:
     return isinstance(value, str) and 0 < len(value) <= 64
 
 
-def list_for(db: Session, user: User, *, limit: int = 50, offset: int = 0) -> list[TherapySession]:
+def list_for(
+    db: Session, user: User, *, limit: int = 50, offset: int = 0
+) -> list[TherapySession]:
     stmt = (
         select(TherapySession)
-        .where(or_(TherapySession.therapist_id == user.id, TherapySession.client_id == user.id))
+        .where(
+            or_(
+                TherapySession.therapist_id == user.id,
+                TherapySession.client_id == user.id,
+            )
+        )
         .order_by(TherapySession.scheduled_start.desc(), TherapySession.id)
         .limit(limit)
         .offset(offset)
@@ -67,7 +80,9 @@ def list_for(db: Session, user: User, *, limit: int = 50, offset: int = 0) -> li
 def cancel(db: Session, user: User, session_id: str) -> TherapySession:
     row = for_participant(db, user, session_id)
     if row.status != "scheduled":
-        raise Conflict(f"a {row.status} session cannot be cancelled", code="invalid_state")
+        raise Conflict(
+            f"a {row.status} session cannot be cancelled", code="invalid_state"
+        )
     row.status = "cancelled"
     row.cancelled_at = datetime.now(UTC)
     audit.record(db, "session.cancel", user.id, "session", row.id)
@@ -93,9 +108,13 @@ def start_in_person(db: Session, user: User, session_id: str) -> TherapySession:
     if row.therapist_id != user.id:
         raise Forbidden("only the therapist starts a session")
     if row.modality != "in_person":
-        raise Conflict("online sessions start when both join the call", code="invalid_state")
+        raise Conflict(
+            "online sessions start when both join the call", code="invalid_state"
+        )
     if row.status != "scheduled":
-        raise Conflict(f"a {row.status} session cannot be started", code="invalid_state")
+        raise Conflict(
+            f"a {row.status} session cannot be started", code="invalid_state"
+        )
     row.status = "live"
     row.started_at = datetime.now(UTC)
     audit.record(db, "session.start", user.id, "session", row.id)

@@ -49,6 +49,8 @@ def revoke(db: Session, row: ApiToken) -> None:
 def revoke_all(db: Session, user_id: str) -> None:
     now = datetime.now(UTC)
     for row in db.scalars(
-        select(ApiToken).where(ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None))
+        select(ApiToken).where(
+            ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None)
+        )
     ):
         row.revoked_at = now

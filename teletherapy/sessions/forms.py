@@ -1,12 +1,18 @@
 from flask_wtf import FlaskForm
-from wtforms import DateTimeLocalField, IntegerField, SelectField, SubmitField
+from wtforms import (
+    DateTimeLocalField,
+    IntegerField,
+    SelectChoice,
+    SelectField,
+    SubmitField,
+)
 from wtforms.validators import DataRequired, NumberRange
 
 MODALITY_CHOICES = [
-    ("video", "Video"),
-    ("audio", "Audio only"),
-    ("chat", "Text chat"),
-    ("in_person", "In person"),
+    SelectChoice("video", "Video"),
+    SelectChoice("audio", "Audio only"),
+    SelectChoice("chat", "Text chat"),
+    SelectChoice("in_person", "In person"),
 ]
 
 
@@ -14,10 +20,14 @@ class ScheduleForm(FlaskForm):
     client_id = SelectField("Client", validators=[DataRequired()])
     modality = SelectField("How you will meet", choices=MODALITY_CHOICES)
     scheduled_start = DateTimeLocalField(
-        "Date and time (your time zone)", format="%Y-%m-%dT%H:%M", validators=[DataRequired()]
+        "Date and time (your time zone)",
+        format="%Y-%m-%dT%H:%M",
+        validators=[DataRequired()],
     )
     duration_minutes = IntegerField(
-        "Length in minutes", default=50, validators=[DataRequired(), NumberRange(5, 240)]
+        "Length in minutes",
+        default=50,
+        validators=[DataRequired(), NumberRange(5, 240)],
     )
     submit = SubmitField("Schedule session")
 

@@ -4,6 +4,7 @@ from zoneinfo import ZoneInfo
 
 from flask import flash, redirect, render_template, url_for
 from flask_login import current_user
+from wtforms import SelectChoice
 
 from .. import live
 from ..extensions import db
@@ -16,7 +17,10 @@ from .forms import ActionForm, ScheduleForm
 @bp.post("/")
 def create():  # type: ignore[no-untyped-def]
     form = ScheduleForm()
-    form.client_id.choices = [(c.id, c.display_name) for c in accounts.caseload(db.session, current_user.id)]
+    form.client_id.choices = [
+        SelectChoice(c.id, c.display_name)
+        for c in accounts.caseload(db.session, current_user.id)
+    ]
     if not form.validate_on_submit():
         for field, errors in form.errors.items():
             flash(f"{getattr(form, field).label.text}: {errors[0]}", "error")
@@ -24,8 +28,12 @@ def create():  # type: ignore[no-untyped-def]
     start = form.scheduled_start.data.replace(tzinfo=ZoneInfo(current_user.timezone))
     try:
         scheduling.schedule(
-            db.session, current_user, client_id=form.client_id.data, modality=form.modality.data,
-            scheduled_start=start, duration_minutes=form.duration_minutes.data,
+            db.session,
+            current_user,
+            client_id=form.client_id.data,
+            modality=form.modality.data,
+            scheduled_start=start,
+            duration_minutes=form.duration_minutes.data,
         )
     except ServiceError as exc:
         flash(exc.message, "error")
@@ -63,7 +71,9 @@ def start(session_id: str):  # type: ignore[no-untyped-def]
 
 @bp.post("/<session_id>/end")
 def end(session_id: str):  # type: ignore[no-untyped-def]
-    result = _action(scheduling.end, session_id, "Session ended. Please rate it while it is fresh.")
+    result = _action(
+        scheduling.end, session_id, "Session ended. Please rate it while it is fresh."
+    )
     if not hasattr(result, "id"):
         return result
     live.notify_ended(result)
@@ -73,7 +83,9 @@ def end(session_id: str):  # type: ignore[no-untyped-def]
 @bp.get("/<session_id>")
 def join(session_id: str):  # type: ignore[no-untyped-def]
     row = scheduling.for_participant(db.session, current_user, session_id)
-    return render_template("sessions/join.html", s=row, role=row.participant_role(current_user.id))
+    return render_template(
+        "sessions/join.html", s=row, role=row.participant_role(current_user.id)
+    )
 
 
 @bp.get("/<session_id>/rating")
