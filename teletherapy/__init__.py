@@ -52,7 +52,16 @@ def _register_blueprints(app: Flask) -> None:
     from .extensions import csrf
     from .health import bp as health_bp
     from .sessions import bp as sessions_bp
+    from .vendor import bp as vendor_bp
 
     csrf.exempt(api_bp)  # bearer tokens, never cookies: nothing for CSRF to forge
-    for bp in (auth_bp, dashboard_bp, sessions_bp, admin_bp, api_bp, health_bp):
+    for bp in (
+        auth_bp,
+        dashboard_bp,
+        sessions_bp,
+        admin_bp,
+        api_bp,
+        health_bp,
+        vendor_bp,
+    ):
         app.register_blueprint(bp)

@@ -20,6 +20,7 @@ ADMIN = frozenset({"admin"})
 
 ACCESS: dict[str, frozenset[str]] = {
     "static": PUBLIC,
+    "vendor.asset": PUBLIC,
     "health.healthz": PUBLIC,
     "auth.login": PUBLIC,
     "auth.logout": ANY_USER,

@@ -48,6 +48,14 @@ def _derive(app: Flask) -> None:
         app.config["SECRET_KEY"] = _instance_secret(instance / "secret_key")
     if not app.config.get("PSEUDONYM_KEY") and app.config["ENV"] != "production":
         app.config["PSEUDONYM_KEY"] = _instance_secret(instance / "pseudonym_key")
+    if not app.config.get("ALLOWED_ORIGINS") and app.config["ENV"] != "production":
+        # The origin `teletherapy serve` will answer on (HOST/PORT, as in the Makefile).
+        port = os.environ.get("PORT", "5000")
+        host = os.environ.get("HOST", "127.0.0.1")
+        app.config["ALLOWED_ORIGINS"] = [
+            f"http://{host}:{port}",
+            f"http://localhost:{port}",
+        ]
     app.config.setdefault("SESSION_COOKIE_SECURE", True)
     app.config.setdefault("REMEMBER_COOKIE_SECURE", True)
     app.config.update(
@@ -82,6 +90,10 @@ def _check(app: Flask) -> None:
     if not app.config.get("PSEUDONYM_KEY"):
         raise ConfigError(
             "production needs TELETHERAPY_PSEUDONYM_KEY (keyed pseudonyms)"
+        )
+    if not app.config.get("ALLOWED_ORIGINS"):
+        raise ConfigError(
+            "production needs TELETHERAPY_ALLOWED_ORIGINS, e.g. '[\"https://clinic.example\"]'"
         )
     url = app.config["DATABASE_URL"]
     if url.startswith("sqlite") and not app.config["ALLOW_SQLITE_IN_PRODUCTION"]:

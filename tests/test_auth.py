@@ -155,6 +155,7 @@ def test_production_cookies_are_secure(monkeypatch, tmp_path):
             "ENV": "production",
             "DATABASE_URL": f"sqlite:///{tmp_path}/x.sqlite",
             "ALLOW_SQLITE_IN_PRODUCTION": True,
+            "ALLOWED_ORIGINS": ["https://clinic.example"],
         }
     )
     assert app.config["SESSION_COOKIE_SECURE"] and app.config["REMEMBER_COOKIE_SECURE"]

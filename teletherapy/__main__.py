@@ -1,0 +1,3 @@
+from teletherapy.cli import main
+
+main()
