@@ -1,0 +1,42 @@
+"""Alliance instruments and their scoring: a pure library (no Flask, no database).
+
+Scoring and validation run the same inside the app and in a researcher's notebook.
+"""
+
+from .instruments import (
+    Instrument,
+    InstrumentError,
+    InstrumentNotFound,
+    Item,
+    Registry,
+    Scale,
+    Subscale,
+    complete_template,
+    dump_instrument,
+    load_directory,
+    load_instrument,
+    parse_instrument,
+    read_items_file,
+)
+from .scoring import WHOLE_ANSWERS, Scores, ScoringError, score, validate_answers
+
+__all__ = [
+    "WHOLE_ANSWERS",
+    "Instrument",
+    "InstrumentError",
+    "InstrumentNotFound",
+    "Item",
+    "Registry",
+    "Scale",
+    "Scores",
+    "ScoringError",
+    "Subscale",
+    "complete_template",
+    "dump_instrument",
+    "load_directory",
+    "load_instrument",
+    "parse_instrument",
+    "read_items_file",
+    "score",
+    "validate_answers",
+]
