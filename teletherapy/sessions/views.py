@@ -83,9 +83,15 @@ def end(session_id: str):  # type: ignore[no-untyped-def]
 @bp.get("/<session_id>")
 def join(session_id: str):  # type: ignore[no-untyped-def]
     row = scheduling.for_participant(db.session, current_user, session_id)
-    return render_template(
-        "sessions/join.html", s=row, role=row.participant_role(current_user.id)
-    )
+    if row.status == "ended":
+        return redirect(live.rating_url(row))
+    if row.status == "cancelled" or row.modality == "in_person":
+        reason = "was cancelled" if row.status == "cancelled" else "happens in person"
+        flash(f"This session {reason}; there is no call to join.", "info")
+        return redirect(url_for("dashboard.index"))
+    role = row.participant_role(current_user.id)
+    other = row.client if role == "therapist" else row.therapist
+    return render_template("sessions/call.html", s=row, role=role, other=other)
 
 
 @bp.get("/<session_id>/rating")

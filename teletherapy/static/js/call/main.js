@@ -1,0 +1,261 @@
+// The call page: pre-call check → join (waiting room) → live call → rating page.
+import { ChatPanel } from "./chat.js";
+import { explain, LocalMedia } from "./media.js";
+import { Negotiator } from "./negotiation.js";
+import { describe, QualityMonitor } from "./quality.js";
+import { RtcSocket } from "./rtc-socket.js";
+
+const root = document.getElementById("call");
+const cfg = { ...root.dataset }; // sessionId, modality, role, selfId, otherName, dashboardUrl, loginUrl
+const $ = (id) => document.getElementById(id);
+const wantsMedia = cfg.modality !== "chat";
+
+let media = null;
+let socket = null;
+let neg = null;
+let chat = null;
+let ice = { iceServers: [], iceTransportPolicy: "all" };
+let polite = cfg.role === "client";
+let monitor = null;
+let qualityTimer = null;
+let finished = false;
+
+function setStatus(text, state) {
+  const el = $("connection-status");
+  el.textContent = text;
+  el.dataset.state = state;
+}
+
+function show(section) {
+  for (const id of ["precall", "waiting", "stage"]) $(id).hidden = id !== section;
+  const local = $("local-video");
+  if (section === "stage" && local && cfg.modality === "video") root.querySelector(".videos").append(local);
+  root.dataset.phase = section;
+}
+
+// ---- pre-call check ------------------------------------------------------------
+async function precall() {
+  if (!wantsMedia) return;
+  media = new LocalMedia({ video: cfg.modality === "video" });
+  $("media-error").hidden = true;
+  try {
+    await media.start({ audioId: $("mic-select").value || undefined, videoId: $("camera-select").value || undefined });
+    $("local-video").srcObject = media.stream;
+    await fillDevices();
+    meterLoop();
+  } catch (err) {
+    media = null;
+    $("media-error-text").textContent = explain(err);
+    $("media-error").hidden = false;
+  }
+}
+
+async function fillDevices() {
+  const { audio, video } = await media.devices();
+  fill($("mic-select"), audio, media.track("audio"));
+  fill($("camera-select"), video, media.track("video"));
+  $("camera-field").hidden = cfg.modality !== "video";
+}
+
+function fill(select, devices, track) {
+  const current = track ? track.getSettings().deviceId : "";
+  select.replaceChildren(
+    ...devices.map((d, i) => new Option(d.label || `Device ${i + 1}`, d.deviceId, false, d.deviceId === current)),
+  );
+}
+
+function meterLoop() {
+  const bar = $("level-bar");
+  const tick = () => {
+    if (!media) return;
+    bar.style.width = `${Math.round(media.level() * 100)}%`;
+    requestAnimationFrame(tick);
+  };
+  requestAnimationFrame(tick);
+}
+
+// ---- joining and presence ------------------------------------------------------
+function connect() {
+  $("join-button").disabled = true;
+  setStatus("Connecting…", "connecting");
+  socket = new RtcSocket();
+  socket.addEventListener("connect", join);
+  socket.addEventListener("disconnect", () => !finished && setStatus("Reconnecting…", "reconnecting"));
+  socket.addEventListener("connect_error", () => !finished && setStatus("Reconnecting…", "reconnecting"));
+  socket.addEventListener("peer_joined", () => onPeerJoined());
+  socket.addEventListener("peer_left", () => onPeerLeft());
+  socket.addEventListener("signal", (e) => ensurePeer().handle(e.detail));
+  socket.addEventListener("chat", (e) => chat.show(e.detail));
+  socket.addEventListener("session_ended", (e) => finish(e.detail.rating_url));
+  socket.addEventListener("replaced", () => stop("This session is open in another window or tab, so it was closed here."));
+  socket.addEventListener("error", (e) => {
+    if (e.detail.code === "signed_out") window.location.assign(cfg.loginUrl);
+  });
+}
+
+async function join() {
+  const ack = await socket.request("join", { session_id: cfg.sessionId });
+  if (!ack.ok) {
+    if (ack.error.code === "session_closed") return stop("This session has ended.", true);
+    if (ack.error.code === "timeout") return; // the socket retries and fires connect again
+    return stop(`You cannot join this session (${ack.error.message}).`, true);
+  }
+  polite = ack.polite;
+  ice = { iceServers: ack.ice_servers, iceTransportPolicy: cfg.icePolicy || "all" };
+  for (const m of ack.chat) chat.show(m);
+  chat.flush();
+  if (ack.state === "live") {
+    show("stage");
+    ensurePeer();
+  } else if (!neg || neg.pc.connectionState !== "connected") {
+    show("waiting");
+    setStatus("Waiting for the other person", "waiting");
+  }
+}
+
+function onPeerJoined() {
+  show("stage");
+  // A peer that only re-connected its socket keeps its media path: leave it alone.
+  if (neg && ["connected", "connecting"].includes(neg.pc.connectionState)) return;
+  resetPeer();
+  ensurePeer();
+}
+
+function onPeerLeft() {
+  resetPeer();
+  $("remote-video").srcObject = null;
+  show("waiting");
+  setStatus(`${cfg.otherName} left the call — waiting for them to come back`, "waiting");
+}
+
+// ---- the peer connection -------------------------------------------------------
+function ensurePeer() {
+  if (neg) return neg;
+  neg = new Negotiator({
+    ...ice,
+    polite,
+    send: (signal) => socket.request("signal", { session_id: cfg.sessionId, ...signal }),
+  });
+  neg.addEventListener("track", (e) => {
+    const video = $("remote-video");
+    if (video.srcObject !== e.detail.stream) video.srcObject = e.detail.stream || new MediaStream([e.detail.track]);
+  });
+  neg.addEventListener("state", () => onPeerState());
+  if (media) for (const t of media.stream.getTracks()) neg.pc.addTrack(t, media.stream);
+  else if (wantsMedia) neg.pc.addTransceiver("audio", { direction: "recvonly" });
+  monitor = new QualityMonitor(neg.pc);
+  clearInterval(qualityTimer);
+  qualityTimer = setInterval(reportQuality, 5000);
+  return neg;
+}
+
+function resetPeer() {
+  if (!neg) return;
+  neg.close();
+  neg = null;
+  monitor = null;
+}
+
+function onPeerState() {
+  const state = neg.pc.connectionState;
+  if (state === "connected") setStatus("Connected", "connected");
+  else if (state === "disconnected" || state === "failed") setStatus("Reconnecting…", "reconnecting");
+  else if (state === "connecting" || state === "new") setStatus("Connecting…", "connecting");
+  root.dataset.pcState = state;
+}
+
+async function reportQuality() {
+  if (!monitor || !socket.connected || !neg || neg.pc.connectionState !== "connected") return;
+  const sample = await monitor.sample();
+  const { state, text } = describe(sample);
+  setStatus(text, state);
+  const { frames_decoded: _unused, ...payload } = sample;
+  socket.request("quality", { session_id: cfg.sessionId, ...payload });
+}
+
+// ---- controls -------------------------------------------------------------------
+function toggle(kind, button, onText, offText) {
+  if (!media) return;
+  const enabled = media.toggle(kind);
+  button.setAttribute("aria-pressed", String(!enabled));
+  button.textContent = enabled ? onText : offText;
+}
+
+async function switchDevice(kind, deviceId) {
+  if (!media || !deviceId) return;
+  try {
+    const track = await media.switchDevice(kind, deviceId);
+    const sender = neg && neg.pc.getSenders().find((s) => s.track && s.track.kind === kind);
+    if (sender) await sender.replaceTrack(track);
+    $("local-video").srcObject = media.stream;
+  } catch (err) {
+    $("media-error-text").textContent = explain(err);
+    $("media-error").hidden = false;
+  }
+}
+
+async function endSession() {
+  if (!window.confirm("End the session for both of you?")) return;
+  const ack = await socket.request("end", { session_id: cfg.sessionId });
+  if (!ack.ok) setStatus(`Could not end the session: ${ack.error.message}`, "poor");
+}
+
+async function leave() {
+  if (socket) await socket.request("leave", { session_id: cfg.sessionId }, 2000);
+  stop("You left the call. You can rejoin from your dashboard while the session is open.", true);
+}
+
+function finish(ratingUrl) {
+  finished = true;
+  cleanup();
+  window.location.assign(ratingUrl);
+}
+
+function stop(message, linkHome = false) {
+  finished = true;
+  cleanup();
+  $("stopped-text").textContent = message;
+  $("stopped").hidden = false;
+  $("stopped-home").hidden = !linkHome;
+  for (const id of ["precall", "waiting", "stage"]) $(id).hidden = true;
+}
+
+function cleanup() {
+  clearInterval(qualityTimer);
+  resetPeer();
+  if (socket) socket.close();
+  if (media) media.stop();
+}
+
+// What automated checks and support staff read: transport security and media flow,
+// never content (SECURITY.md #10: DTLS, SRTP, peer-to-peer or relay only).
+window.callDiagnostics = async () => {
+  if (!neg) return { pcState: "none" };
+  const out = { pcState: neg.pc.connectionState, framesDecoded: 0, audioPackets: 0, localCandidateTypes: [] };
+  (await neg.pc.getStats()).forEach((r) => {
+    if (r.type === "inbound-rtp" && r.kind === "video") out.framesDecoded += r.framesDecoded || 0;
+    if (r.type === "inbound-rtp" && r.kind === "audio") out.audioPackets += r.packetsReceived || 0;
+    if (r.type === "transport") Object.assign(out, { dtlsState: r.dtlsState, srtpCipher: r.srtpCipher, tlsVersion: r.tlsVersion });
+    if (r.type === "local-candidate") out.localCandidateTypes.push(r.candidateType);
+  });
+  return out;
+};
+
+// ---- wiring ---------------------------------------------------------------------
+chat = new ChatPanel({
+  log: $("chat-log"), form: $("chat-form"), input: $("chat-input"), sessionId: cfg.sessionId, selfId: cfg.selfId,
+  send: (payload) => (socket && socket.connected ? socket.request("chat", payload) : Promise.resolve(null)),
+});
+$("join-button").addEventListener("click", connect);
+$("retry-media").addEventListener("click", precall);
+$("chat-only").addEventListener("click", () => { $("media-error").hidden = true; });
+$("mic-toggle").addEventListener("click", (e) => toggle("audio", e.currentTarget, "Mute microphone", "Unmute microphone"));
+$("camera-toggle").addEventListener("click", (e) => toggle("video", e.currentTarget, "Turn camera off", "Turn camera on"));
+$("mic-select").addEventListener("change", (e) => switchDevice("audio", e.target.value));
+$("camera-select").addEventListener("change", (e) => switchDevice("video", e.target.value));
+$("chat-toggle").addEventListener("click", () => { $("chat").hidden = !$("chat").hidden; });
+$("end-session")?.addEventListener("click", endSession);
+$("leave-call")?.addEventListener("click", leave);
+window.addEventListener("pagehide", () => socket && socket.close());
+show("precall");
+precall();
