@@ -34,7 +34,9 @@ ACCESS: dict[str, frozenset[str]] = {
     "sessions.start": THERAPIST,
     "sessions.end": THERAPIST,
     "sessions.join": CLINICIANS,
-    "sessions.rate": CLINICIANS,
+    "sessions.waiting": THERAPIST,
+    "rating_forms.form": CLINICIANS,
+    "rating_forms.submit": CLINICIANS,
     "admin.index": ADMIN,
     "admin.create_user": ADMIN,
     "admin.set_active": ADMIN,
@@ -50,6 +52,9 @@ ACCESS: dict[str, frozenset[str]] = {
     "api.session_cancel": THERAPIST,
     "api.session_start": THERAPIST,
     "api.session_messages": CLINICIANS,
+    "api.rating_detail": CLINICIANS,
+    "api.rating_submit": CLINICIANS,
+    "api.ratings_pending": CLINICIANS,
 }
 
 

@@ -9,6 +9,7 @@ from wtforms import SelectChoice
 from ..extensions import db
 from ..services import accounts, scheduling
 from ..sessions.forms import ScheduleForm
+from ..sessions.views import waiting_room
 from . import bp
 
 
@@ -38,6 +39,7 @@ def therapist():  # type: ignore[no-untyped-def]
     upcoming, past = _split(scheduling.list_for(db.session, current_user, limit=200))
     return render_template(
         "dashboard/therapist.html",
+        waiting=set(waiting_room(upcoming)),
         clients=clients,
         form=form,
         upcoming=upcoming,

@@ -2,9 +2,11 @@
 
 from zoneinfo import ZoneInfo
 
-from flask import flash, redirect, render_template, url_for
+from flask import flash, jsonify, redirect, render_template, url_for
 from flask_login import current_user
 from wtforms import SelectChoice
+
+import signaling
 
 from .. import live
 from ..extensions import db
@@ -94,7 +96,22 @@ def join(session_id: str):  # type: ignore[no-untyped-def]
     return render_template("sessions/call.html", s=row, role=role, other=other)
 
 
-@bp.get("/<session_id>/rating")
-def rate(session_id: str):  # type: ignore[no-untyped-def]
-    row = scheduling.for_participant(db.session, current_user, session_id)
-    return render_template("sessions/rating_pending.html", s=row)
+@bp.get("/waiting")
+def waiting():  # type: ignore[no-untyped-def]
+    """The therapist's sessions whose client is in the waiting room (dashboard polls it)."""
+    rows = scheduling.list_for(db.session, current_user, limit=200)
+    return jsonify({"waiting": waiting_room(rows)})
+
+
+def waiting_room(rows) -> list[str]:  # type: ignore[no-untyped-def]
+    presence = signaling.current_hub().presence
+    online = [
+        s
+        for s in rows
+        if s.status in ("scheduled", "live") and s.modality != "in_person"
+    ]
+    return [
+        s.id
+        for s in online
+        if presence.holders(s.id, [s.client_id, s.therapist_id]).keys() == {s.client_id}
+    ]

@@ -23,11 +23,19 @@ def test_video_call_from_waiting_room_to_rating_pages(browser, live_server, worl
     errors: list[str] = []
     for page in (client, therapist):
         page.on("pageerror", lambda exc: errors.append(str(exc)))
-        page.goto(live_server.url + session["join_url"])
+    client.goto(live_server.url + session["join_url"])
+    therapist.goto(live_server.url + "/therapist")
+    badge = therapist.locator(
+        f'[data-session-row="{session["id"]}"] [data-waiting-badge]'
+    )
+    assert badge.is_hidden()
 
     client.get_by_test_id("join").click()
     client.get_by_test_id("waiting-room").wait_for(state="visible")
     assert "told you are here" in client.get_by_test_id("waiting-room").inner_text()
+    badge.wait_for(state="visible", timeout=15_000)  # the dashboard polls every 10 s
+    assert "waiting room" in badge.inner_text()
+    therapist.goto(live_server.url + session["join_url"])
 
     therapist.get_by_test_id("admit").click()
     for page in (client, therapist):
