@@ -1,0 +1,123 @@
+"""WebRTC signaling over Socket.IO, namespace ``/rtc``.
+
+An adapter: it relays and checks, and asks an injected :class:`Policy` for every
+decision that needs stored data. It never imports the application.
+
+    socketio = SocketIO()                   # unbound, module level
+    init_app(app, policy)                   # once per app
+    disconnect_user(user_id)                # on logout and deactivation
+
+``init_app`` reads ``app.config``: ``ASYNC_MODE`` (required), ``REDIS_URL``
+(message queue and shared presence; unset = one process), ``ALLOWED_ORIGINS``
+(browser origins allowed to connect), and optionally
+``SIGNALING_PRESENCE_PREFIX`` and ``SIGNALING_PRESENCE_TTL`` (seconds).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+
+from flask import Flask
+
+from signaling.hub import (
+    EXTENSION_KEY,
+    NAMESPACE,
+    Hub,
+    current_hub,
+    server,
+    socketio,
+    user_room,
+)
+from signaling.policy import (
+    ChatResult,
+    Denied,
+    JoinGrant,
+    Participant,
+    Policy,
+    Principal,
+)
+from signaling.presence import MemoryPresence, Presence
+from signaling.ratelimit import Clock
+
+__all__ = [
+    "MAX_FRAME_BYTES",
+    "NAMESPACE",
+    "ChatResult",
+    "Denied",
+    "Hub",
+    "JoinGrant",
+    "MemoryPresence",
+    "Participant",
+    "Policy",
+    "Presence",
+    "Principal",
+    "current_hub",
+    "disconnect_user",
+    "init_app",
+    "socketio",
+]
+
+MAX_FRAME_BYTES = 64 * 1024
+
+
+def init_app(
+    app: Flask,
+    policy: Policy,
+    *,
+    presence: Presence | None = None,
+    clock: Clock = time.monotonic,
+) -> Hub:
+    """Bind signaling to ``app`` with ``policy``; returns the app's hub."""
+    from signaling import events  # noqa: F401  handlers must exist before init_app
+
+    origins = _origins(app.config.get("ALLOWED_ORIGINS") or [])
+    hub = Hub(policy, presence or _default_presence(app), clock, origins)
+    app.extensions[EXTENSION_KEY] = hub
+    socketio.init_app(
+        app,
+        async_mode=app.config["ASYNC_MODE"],
+        message_queue=app.config.get("REDIS_URL") or None,
+        cors_allowed_origins=hub.engineio_origin_allowed,
+        max_http_buffer_size=MAX_FRAME_BYTES,
+        async_handlers=False,
+    )
+    return hub
+
+
+def _origins(value: str | Iterable[str]) -> list[str]:
+    """A list, or a comma/space separated string (environment variables)."""
+    if isinstance(value, str):
+        value = value.replace(",", " ").split()
+    return [origin for origin in value if origin]
+
+
+def _default_presence(app: Flask) -> Presence:
+    url = app.config.get("REDIS_URL")
+    if not url:
+        return MemoryPresence()
+    from signaling.presence_redis import RedisPresence
+
+    return RedisPresence.from_url(
+        url,
+        prefix=app.config.get("SIGNALING_PRESENCE_PREFIX", "teletherapy:rtc:"),
+        ttl_seconds=float(app.config.get("SIGNALING_PRESENCE_TTL", 60)),
+    )
+
+
+def disconnect_user(user_id: str, app: Flask | None = None) -> int:
+    """Close every ``/rtc`` connection of ``user_id``, in every process.
+
+    Sids come from presence (shared through Redis when there are several
+    processes) plus this process's own map; ``server.disconnect`` closes local
+    sids directly and publishes the others on the message queue. The user's
+    sockets first get ``error`` ``{"code": "signed_out"}``. Returns how many
+    connections were asked to close.
+    """
+    hub = current_hub(app)
+    sids = hub.presence.connections(user_id) | hub.local_sids(user_id)
+    body = {"code": "signed_out", "message": "signed out; sign in again"}
+    server().emit("error", body, to=user_room(user_id), namespace=NAMESPACE)
+    for sid in sorted(sids):
+        server().disconnect(sid, namespace=NAMESPACE)
+    return len(sids)

@@ -1,0 +1,147 @@
+"""What signaling asks the application, and the answers it expects.
+
+Signaling never touches the database. Every decision that needs stored state goes
+through one injected object that satisfies :class:`Policy`; the application
+implements it against its models, the tests with a fake.
+
+The protocol, in full::
+
+    class Policy(Protocol):
+        def identify(self, auth: Mapping[str, object] | None) -> Principal | None
+        def is_active(self, principal: Principal) -> bool
+        def can_join(self, principal: Principal, session_id: str)
+            -> JoinGrant | Denied
+        def mark_live(self, session_id: str) -> None
+        def chat_history(self, principal: Principal, session_id: str)
+            -> list[dict[str, Any]]
+        def record_chat(self, principal: Principal, session_id: str,
+                        text: str, client_msg_id: str) -> ChatResult | Denied
+        def record_quality(self, principal: Principal, session_id: str,
+                           sample: Mapping[str, float | int]) -> None
+        def end_session(self, principal: Principal, session_id: str)
+            -> Mapping[str, str] | Denied
+        def ice_servers(self, principal: Principal) -> list[dict[str, Any]]
+
+Rules an implementation must keep:
+
+- ``identify`` runs inside the connect handler's request context, so it may read
+  the login cookie (flask-login's ``current_user``) or ``auth["token"]``. ``auth``
+  is the Socket.IO auth object when the client sent a JSON object, else ``None``.
+  Return ``None`` for missing, forged, expired or revoked credentials.
+- ``can_join`` answers ``Denied("not_found")`` both for unknown sessions and for
+  sessions the caller is not a participant of (never leak existence), and
+  ``Denied("session_closed")`` for ended or cancelled sessions.
+- ``mark_live`` is idempotent: signaling calls it once per process the first time
+  both participants are present, and again after a restart if the grant's status
+  is still ``scheduled``.
+- ``record_chat`` is idempotent on ``(session, sender, client_msg_id)`` (a UNIQUE
+  constraint in the database); ``created`` is ``False`` when the message existed.
+- ``end_session`` returns each participant's rating URL keyed by user id, or
+  ``Denied("forbidden")`` for callers who may not end it, or
+  ``Denied("session_closed")`` when it has already ended.
+- Methods other than ``identify`` may raise; signaling logs the exception type
+  and answers ``internal``. ``Denied`` codes and messages reach the client
+  verbatim, so they must not carry record contents.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Literal, Protocol
+
+SessionRole = Literal["therapist", "client"]
+
+
+@dataclass(frozen=True)
+class Principal:
+    """An authenticated user; ``role`` is the platform role (therapist, client…)."""
+
+    user_id: str
+    role: str
+
+
+@dataclass(frozen=True)
+class Participant:
+    """One of the two people of a session, with their role in it."""
+
+    user_id: str
+    role: SessionRole
+
+
+@dataclass(frozen=True)
+class JoinGrant:
+    """Permission to join: the caller's role in the session and who takes part."""
+
+    session_id: str
+    role: SessionRole
+    modality: str
+    participants: tuple[Participant, ...]
+    status: str = "scheduled"
+
+
+@dataclass(frozen=True)
+class Denied:
+    """A refusal with a stable error code; ``message`` is shown to the client."""
+
+    code: str
+    message: str = ""
+
+
+@dataclass(frozen=True)
+class ChatResult:
+    """The stored chat message (contract shape) and whether this call created it."""
+
+    message: dict[str, Any]
+    created: bool
+
+
+class Policy(Protocol):
+    """Everything signaling needs to know from the application."""
+
+    def identify(self, auth: Mapping[str, object] | None) -> Principal | None:
+        """The connecting user, or ``None`` when the credentials are not valid."""
+        ...
+
+    def is_active(self, principal: Principal) -> bool:
+        """Whether the account may still act (re-checked on DB-backed events)."""
+        ...
+
+    def can_join(self, principal: Principal, session_id: str) -> JoinGrant | Denied:
+        """Grant or refuse joining ``session_id``."""
+        ...
+
+    def mark_live(self, session_id: str) -> None:
+        """Record that both participants are in (status ``live``, ``started_at``)."""
+        ...
+
+    def chat_history(
+        self, principal: Principal, session_id: str
+    ) -> list[dict[str, Any]]:
+        """The session's chat messages in ``seq`` order, for the join ack."""
+        ...
+
+    def record_chat(
+        self, principal: Principal, session_id: str, text: str, client_msg_id: str
+    ) -> ChatResult | Denied:
+        """Store a chat message once per ``client_msg_id``."""
+        ...
+
+    def record_quality(
+        self,
+        principal: Principal,
+        session_id: str,
+        sample: Mapping[str, float | int],
+    ) -> None:
+        """Store one technical quality sample."""
+        ...
+
+    def end_session(
+        self, principal: Principal, session_id: str
+    ) -> Mapping[str, str] | Denied:
+        """End the session; rating URL per participant's user id."""
+        ...
+
+    def ice_servers(self, principal: Principal) -> list[dict[str, Any]]:
+        """RTCIceServer dictionaries (with fresh TURN credentials) for the caller."""
+        ...
