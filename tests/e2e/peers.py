@@ -33,6 +33,7 @@ class Peer:
 
     def __post_init__(self) -> None:
         self.inbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        self.consumers: list[asyncio.Future[None]] = []
         self.live = asyncio.Event()
         self.connected = asyncio.Event()
         self.ended = asyncio.Event()
@@ -133,7 +134,7 @@ class Peer:
         channel.on("message", lambda message: channel.send(f"echo:{message}"))
 
     def _on_track(self, track) -> None:  # type: ignore[no-untyped-def]
-        asyncio.ensure_future(self._consume(track))
+        self.consumers.append(asyncio.ensure_future(self._consume(track)))
 
     async def _consume(self, track) -> None:  # type: ignore[no-untyped-def]
         while True:

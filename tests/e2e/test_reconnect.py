@@ -114,7 +114,7 @@ def test_server_restart_mid_call(tmp_path):
                     or _last_join(therapist)["state"] == "live"
                 )
             )
-            for peer, other in ((therapist, world.client), (client, world.therapist)):
+            for peer in (therapist, client):
                 history = [m["text"] for m in _last_join(peer)["chat"]]
                 assert history.count("said before the restart") == 1
             late = (
