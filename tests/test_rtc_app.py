@@ -77,7 +77,7 @@ def test_outsider_cannot_join_and_learns_nothing(app, call, make_user, token_for
 
 
 def test_chat_is_stored_once_and_relayed(app, call):
-    s, t, c, therapist, patient = call
+    s, t, c, _therapist, _patient = call
     for sock in (c, t):
         sock.emit("join", {"session_id": s.id}, namespace=NS, callback=True)
     t.get_received(NS)
@@ -103,7 +103,7 @@ def test_chat_is_stored_once_and_relayed(app, call):
 
 
 def test_quality_samples_are_stored(app, call):
-    s, t, c, *_ = call
+    s, _t, c, *_ = call
     c.emit("join", {"session_id": s.id}, namespace=NS, callback=True)
     sample = {
         "session_id": s.id,
@@ -154,7 +154,7 @@ def test_api_end_reaches_open_sockets(app, client, call, token_for):
 
 
 def test_logout_closes_the_users_sockets(app, client, auth, make_user):
-    therapist, patient = pair(app, make_user)
+    _therapist, patient = pair(app, make_user)
     auth.login(patient)
     sock = rtc(app, flask_client=client)
     assert sock.is_connected(NS)
@@ -164,7 +164,7 @@ def test_logout_closes_the_users_sockets(app, client, auth, make_user):
 
 
 def test_deactivation_closes_the_users_sockets(app, client, auth, make_user, token_for):
-    therapist, patient = pair(app, make_user)
+    _therapist, patient = pair(app, make_user)
     sock = rtc(app, token=_token(token_for(patient)))
     assert sock.is_connected(NS)
     auth.login(make_user("admin"))
