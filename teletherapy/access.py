@@ -35,6 +35,7 @@ ACCESS: dict[str, frozenset[str]] = {
     "sessions.end": THERAPIST,
     "sessions.join": CLINICIANS,
     "sessions.waiting": THERAPIST,
+    "sessions.ice_servers": CLINICIANS,
     "rating_forms.form": CLINICIANS,
     "rating_forms.submit": CLINICIANS,
     "admin.index": ADMIN,

@@ -2,7 +2,7 @@
 
 from zoneinfo import ZoneInfo
 
-from flask import flash, jsonify, redirect, render_template, url_for
+from flask import current_app, flash, jsonify, redirect, render_template, url_for
 from flask_login import current_user
 from wtforms import SelectChoice
 
@@ -10,7 +10,7 @@ import signaling
 
 from .. import live
 from ..extensions import db
-from ..services import accounts, scheduling
+from ..services import accounts, ice, scheduling
 from ..services.errors import ServiceError
 from . import bp
 from .forms import ActionForm, ScheduleForm
@@ -115,3 +115,16 @@ def waiting_room(rows) -> list[str]:  # type: ignore[no-untyped-def]
         for s in online
         if presence.holders(s.id, [s.client_id, s.therapist_id]).keys() == {s.client_id}
     ]
+
+
+@bp.get("/ice-servers")
+def ice_servers():  # type: ignore[no-untyped-def]
+    """Fresh STUN/TURN servers; the call page fetches them before TURN credentials expire."""
+    cfg = current_app.config
+    return jsonify(
+        {
+            "ice_servers": ice.ice_servers(cfg, current_user.id),
+            "ttl_seconds": int(cfg["TURN_TTL_SECONDS"]),
+            "ice_transport_policy": cfg["ICE_TRANSPORT_POLICY"],
+        }
+    )

@@ -102,6 +102,7 @@ async function join() {
   }
   polite = ack.polite;
   ice = { iceServers: ack.ice_servers, iceTransportPolicy: cfg.icePolicy || "all" };
+  scheduleIceRefresh();
   for (const m of ack.chat) chat.show(m);
   chat.flush();
   if (ack.state === "live") {
@@ -126,6 +127,28 @@ function onPeerLeft() {
   $("remote-video").srcObject = null;
   show("waiting");
   setStatus(`${cfg.otherName} left the call — waiting for them to come back`, "waiting");
+}
+
+// TURN credentials are time-limited (coturn REST style): renew them at 80 % of their life
+// so a long session can still restart ICE through the relay (SECURITY.md #20).
+let iceTimer = null;
+function scheduleIceRefresh() {
+  if (!ice.iceServers.some((s) => s.username)) return;
+  clearTimeout(iceTimer);
+  iceTimer = setTimeout(refreshIce, Number(cfg.turnTtl) * 800);
+}
+
+async function refreshIce() {
+  try {
+    const res = await fetch(cfg.iceUrl, { headers: { Accept: "application/json" } });
+    if (!res.ok) throw new Error(String(res.status));
+    const body = await res.json();
+    ice = { iceServers: body.ice_servers, iceTransportPolicy: body.ice_transport_policy };
+    if (neg) neg.pc.setConfiguration({ ...neg.pc.getConfiguration(), iceServers: ice.iceServers });
+  } catch {
+    // try again soon; the old credentials still work for a while
+  }
+  scheduleIceRefresh();
 }
 
 // ---- the peer connection -------------------------------------------------------
