@@ -25,6 +25,7 @@ ACCESS: dict[str, frozenset[str]] = {
     "auth.login": PUBLIC,
     "auth.logout": ANY_USER,
     "auth.settings": ANY_USER,
+    "auth.keepalive": ANY_USER,
     "dashboard.index": ANY_USER,
     "dashboard.therapist": THERAPIST,
     "dashboard.client": CLIENT,

@@ -1,7 +1,19 @@
 """Who is calling: the login cookie (flask-login) for pages, a bearer token for /api."""
 
-from flask import Flask, abort, g, redirect, request, url_for
-from flask_login import AnonymousUserMixin
+import time
+
+from flask import (
+    Flask,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    request,
+    session,
+    url_for,
+)
+from flask_login import AnonymousUserMixin, current_user, logout_user
 
 from .extensions import db, login_manager
 from .models import User
@@ -17,6 +29,7 @@ def init_app(app: Flask) -> None:
     login_manager.user_loader(load_user)
     login_manager.unauthorized_handler(_unauthorized)
     app.before_request(load_api_user)
+    app.before_request(enforce_timeouts)
 
 
 def load_user(alternative_id: str) -> User | None:
@@ -51,3 +64,39 @@ def _unauthorized():  # type: ignore[no-untyped-def]
     if (request.blueprint or "").startswith("api"):
         abort(401)
     return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+
+
+def start_session_clock() -> None:
+    """Called at login: the absolute and idle timers start now."""
+    now = int(time.time())
+    session["login_at"] = now
+    session["seen_at"] = now
+
+
+def enforce_timeouts():  # type: ignore[no-untyped-def]
+    """Idle and absolute session timeouts for pages (SECURITY.md #7).
+
+    The call page calls /keepalive every minute, so a live call is never cut by the
+    idle timeout; only the absolute maximum ends a login.
+    """
+    if request.endpoint in (None, "static") or (request.blueprint or "").startswith(
+        "api"
+    ):
+        return None
+    if not current_user.is_authenticated:
+        return None
+    cfg, now = current_app.config, int(time.time())
+    login_at = session.get("login_at", now)
+    seen_at = session.get("seen_at", now)
+    idle = now - seen_at > cfg["SESSION_IDLE_MINUTES"] * 60
+    expired = now - login_at > cfg["SESSION_ABSOLUTE_HOURS"] * 3600
+    if idle or expired:
+        logout_user()
+        session.clear()
+        why = "your session reached its time limit" if expired else "of inactivity"
+        flash(f"You were signed out because {why}. Please sign in again.", "info")
+        return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+    if now - seen_at >= 30:  # keep cookie churn low
+        session["seen_at"] = now
+    session.setdefault("login_at", login_at)
+    return None

@@ -1,11 +1,13 @@
 """Sign in, sign out, personal settings."""
 
+import time
 from urllib.parse import urlsplit
 from zoneinfo import available_timezones
 
 from flask import (
     current_app,
     flash,
+    jsonify,
     redirect,
     render_template,
     request,
@@ -19,6 +21,7 @@ import signaling
 from ..extensions import db, limiter
 from ..services import accounts, audit
 from ..services.errors import Invalid
+from ..web_auth import start_session_clock
 from . import bp
 from .forms import LoginForm, SettingsForm
 
@@ -62,6 +65,7 @@ def login():  # type: ignore[no-untyped-def]
         if user is not None:
             session.clear()  # a new session at login: no fixation
             login_user(user)
+            start_session_clock()
             audit.record(db.session, "login", user.id, "user", user.id)
             db.session.commit()
             return redirect(_safe_next(request.args.get("next")))
@@ -100,3 +104,10 @@ def settings():  # type: ignore[no-untyped-def]
             flash("Saved. Times are now shown in " + form.timezone.data + ".", "info")
             return redirect(url_for("auth.settings"))
     return render_template("auth/settings.html", form=form)
+
+
+@bp.get("/keepalive")
+def keepalive():  # type: ignore[no-untyped-def]
+    """The call page's heartbeat: a live call is activity, so the idle timer restarts."""
+    session["seen_at"] = int(time.time())
+    return jsonify({"ok": True})

@@ -280,5 +280,7 @@ $("chat-toggle").addEventListener("click", () => { $("chat").hidden = !$("chat")
 $("end-session")?.addEventListener("click", endSession);
 $("leave-call")?.addEventListener("click", leave);
 window.addEventListener("pagehide", () => socket && socket.close());
+// A call is activity: keep the login's idle timer from ending it (SECURITY.md #7).
+setInterval(() => fetch(cfg.keepaliveUrl, { headers: { Accept: "application/json" } }).catch(() => {}), 60000);
 show("precall");
 precall();
