@@ -39,9 +39,12 @@ test: $(VENV)/.dev node browser
 
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .
-	$(BIN)/ruff format --check ratings signaling
+	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
 	$(BIN)/mypy ratings signaling
+	$(BIN)/bandit -q -r teletherapy signaling ratings -ll
+	SEMGREP_ENABLE_VERSION_CHECK=0 $(BIN)/semgrep scan --metrics=off --disable-version-check --error --quiet --config .semgrep/rules.yml teletherapy signaling ratings
+	scripts/audit-deps
 
 bench: $(VENV)/.dev node
 	$(BIN)/python -m bench
