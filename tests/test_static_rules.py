@@ -9,10 +9,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 SEMGREP = Path(sys.executable).parent / "semgrep"
 
-    not SEMGREP.exists() and not shutil.which("semgrep"),
-    reason="semgrep is part of the lint extra",
-)
-
 
 def _scan(target: Path) -> set[str]:
     out = subprocess.run(
