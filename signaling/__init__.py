@@ -7,16 +7,20 @@ decision that needs stored data. It never imports the application.
     init_app(app, policy)                   # once per app
     disconnect_user(user_id)                # on logout and deactivation
 
+    close_session(session_id, urls)         # ended elsewhere (REST)
+
 ``init_app`` reads ``app.config``: ``ASYNC_MODE`` (required), ``REDIS_URL``
 (message queue and shared presence; unset = one process), ``ALLOWED_ORIGINS``
-(browser origins allowed to connect), and optionally
-``SIGNALING_PRESENCE_PREFIX`` and ``SIGNALING_PRESENCE_TTL`` (seconds).
+(browser origins allowed to connect; a list or a comma-separated string), and
+optionally ``SIGNALING_PRESENCE_PREFIX``, ``SIGNALING_PRESENCE_TTL`` (seconds)
+and ``SIGNALING_WEBSOCKET_ONLY``.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from flask import Flask
 
@@ -52,6 +56,7 @@ __all__ = [
     "Policy",
     "Presence",
     "Principal",
+    "close_session",
     "current_hub",
     "disconnect_user",
     "init_app",
@@ -81,8 +86,24 @@ def init_app(
         cors_allowed_origins=hub.engineio_origin_allowed,
         max_http_buffer_size=MAX_FRAME_BYTES,
         async_handlers=False,
+        **_fresh_options(app),
     )
     return hub
+
+
+def _fresh_options(app: Flask) -> dict[str, Any]:
+    """Options Flask-SocketIO would otherwise keep from an earlier ``init_app``
+    (it merges kwargs into one dict): the transports, and a stale queue manager
+    when this app has no ``REDIS_URL``. ``SIGNALING_WEBSOCKET_ONLY`` refuses
+    long-polling (no sticky sessions needed behind a balancer)."""
+    options: dict[str, Any] = {
+        "transports": ["websocket"]
+        if app.config.get("SIGNALING_WEBSOCKET_ONLY")
+        else None
+    }
+    if not app.config.get("REDIS_URL"):
+        options["client_manager"] = None
+    return options
 
 
 def _origins(value: str | Iterable[str]) -> list[str]:
@@ -103,6 +124,20 @@ def _default_presence(app: Flask) -> Presence:
         prefix=app.config.get("SIGNALING_PRESENCE_PREFIX", "teletherapy:rtc:"),
         ttl_seconds=float(app.config.get("SIGNALING_PRESENCE_TTL", 60)),
     )
+
+
+def close_session(
+    session_id: str, rating_urls: Mapping[str, str], app: Flask | None = None
+) -> None:
+    """Tell a session's room it ended outside the socket (e.g. the REST API).
+
+    ``rating_urls`` maps each participant's user id to their rating page; the
+    connections present get ``session_ended`` and leave the room, exactly as
+    after the therapist's ``end`` event.
+    """
+    from signaling.actions import close_room
+
+    close_room(current_hub(app), session_id, rating_urls)
 
 
 def disconnect_user(user_id: str, app: Flask | None = None) -> int:

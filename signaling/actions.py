@@ -9,6 +9,7 @@ state alone, and its payload is relayed unread and never logged.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from signaling.hub import NAMESPACE, Connection, Hub, logger, server, session_room
@@ -84,25 +85,32 @@ def join(hub: Hub, connection: Connection, payload: object) -> Ack:
     grant = _grant(hub, connection, session_id)
     history = hub.policy.chat_history(connection.principal, session_id)
     ice_servers = hub.policy.ice_servers(connection.principal)
-    fresh = _take_place(hub, connection, grant)
-    ids = [p.user_id for p in grant.participants]
-    present = hub.presence.holders(session_id, ids)
-    live = len(present) == len(ids)
-    if live and grant.status != "live":
-        _mark_live_once(hub, session_id)
-    me = connection.principal.user_id
-    if fresh:
+    me = {"user_id": connection.principal.user_id, "role": grant.role}
+    if _take_place(hub, connection, grant):
         room = session_room(session_id)
-        _emit("peer_joined", _peer(_me(grant, me)), room, skip_sid=connection.sid)
-    peers = [_peer(p) for p in grant.participants if p.user_id in present]
+        _emit("peer_joined", me, room, skip_sid=connection.sid)
+    peers, live = _others_present(hub, grant, connection.principal.user_id)
     return ok(
-        self=_peer(_me(grant, me)),
-        peers=[p for p in peers if p["user_id"] != me],
+        self=me,
+        peers=peers,
         ice_servers=ice_servers,
         polite=grant.role == "client",
         state="live" if live else "waiting",
         chat=history,
     )
+
+
+def _others_present(
+    hub: Hub, grant: JoinGrant, me: str
+) -> tuple[list[dict[str, str]], bool]:
+    """The other participants present, and whether everyone is (``live``)."""
+    ids = [p.user_id for p in grant.participants]
+    present = hub.presence.holders(grant.session_id, ids)
+    live = len(present) == len(ids)
+    if live and grant.status != "live":
+        _mark_live_once(hub, grant.session_id)
+    others = [p for p in grant.participants if p.user_id in present]
+    return [_peer(p) for p in others if p.user_id != me], live
 
 
 def _grant(hub: Hub, connection: Connection, session_id: str) -> JoinGrant:
@@ -125,7 +133,9 @@ def _take_place(hub: Hub, connection: Connection, grant: JoinGrant) -> bool:
     had_it = hub.joined(sid, session_id) is not None
     previous = hub.presence.claim(session_id, connection.principal.user_id, sid)
     server().enter_room(sid, session_room(session_id), namespace=NAMESPACE)
-    hub.set_joined(sid, grant)
+    if not hub.set_joined(sid, grant):  # disconnected mid-join: leave no ghost
+        hub.presence.release(session_id, connection.principal.user_id, sid)
+        raise SignalingError("unauthenticated", "connect again")
     if previous is not None:
         _emit("replaced", {"session_id": session_id}, previous)
         _drop(hub, previous, session_id)
@@ -198,16 +208,21 @@ def end(hub: Hub, connection: Connection, payload: object) -> Ack:
     urls = hub.policy.end_session(connection.principal, session_id)
     if isinstance(urls, Denied):
         raise _refuse(urls)
-    ids = [p.user_id for p in grant.participants]
-    present = hub.presence.holders(session_id, ids)
+    close_room(hub, session_id, urls)
+    return ok(session_id=session_id)
+
+
+def close_room(hub: Hub, session_id: str, rating_urls: Mapping[str, str]) -> None:
+    """Send each present participant (keys: user ids) ``session_ended``, then
+    empty the room so later events get ``not_joined`` and no ``peer_left``."""
+    present = hub.presence.holders(session_id, list(rating_urls))
     for user_id, sid in present.items():
-        body = {"session_id": session_id, "rating_url": urls.get(user_id)}
+        body = {"session_id": session_id, "rating_url": rating_urls.get(user_id)}
         _emit("session_ended", body, sid)
     for user_id, sid in present.items():
         hub.presence.release(session_id, user_id, sid)
         _drop(hub, sid, session_id)
     hub.presence.forget_live(session_id)
-    return ok(session_id=session_id)
 
 
 def leave(hub: Hub, connection: Connection, payload: object) -> Ack:

@@ -90,7 +90,7 @@ def on_disconnect(*_reason: object) -> None:
         if connection is None:
             return
         hub.presence.remove_connection(connection.principal.user_id, connection.sid)
-        for grant in connection.joined.values():
+        for grant in list(connection.joined.values()):
             vacate(hub, connection, grant)
     except Exception as exc:  # boundary: a disconnect must never raise
         _log_failure("disconnect", exc)

@@ -107,12 +107,15 @@ class Hub:
             connection = self._connections.get(sid)
             return None if connection is None else connection.joined.get(session_id)
 
-    def set_joined(self, sid: str, grant: JoinGrant) -> None:
-        """Remember that ``sid`` is in ``grant.session_id``."""
+    def set_joined(self, sid: str, grant: JoinGrant) -> bool:
+        """Remember that ``sid`` is in ``grant.session_id``; ``False`` if the
+        connection closed meanwhile."""
         with self._lock:
             connection = self._connections.get(sid)
-            if connection is not None:
-                connection.joined[grant.session_id] = grant
+            if connection is None:
+                return False
+            connection.joined[grant.session_id] = grant
+            return True
 
     def drop_joined(self, sid: str, session_id: str) -> JoinGrant | None:
         """Forget that ``sid`` is in ``session_id``; return the grant it had."""

@@ -8,6 +8,8 @@ from typing import Any
 import pytest
 from rtc_helpers import FakePolicy, Peer, expect_error
 
+import signaling
+
 UUID = "123e4567-e89b-12d3-a456-426614174000"
 SAMPLE = {"rtt_ms": 42.5, "jitter_ms": 3, "packet_loss_pct": 0.5, "bitrate_kbps": 900}
 
@@ -245,3 +247,30 @@ def test_end_with_extra_fields_is_invalid(pair: tuple[Peer, Peer]) -> None:
     _, therapist = pair
     payload = {"session_id": "s1", "force": True}
     expect_error(therapist.call("end", payload), "invalid")
+
+
+def test_session_ended_elsewhere_closes_the_room(
+    app: Any, pair: tuple[Peer, Peer]
+) -> None:
+    client, therapist = pair
+    urls = {"t1": "/r/t1", "c1": "/r/c1"}
+    signaling.close_session("s1", urls, app=app)
+    assert client.received() == [
+        ("session_ended", {"session_id": "s1", "rating_url": "/r/c1"})
+    ]
+    assert therapist.received() == [
+        ("session_ended", {"session_id": "s1", "rating_url": "/r/t1"})
+    ]
+    expect_error(client.call("chat", _chat()), "not_joined")
+    therapist.disconnect()
+    assert client.received() == []
+
+
+def test_other_sessions_of_the_same_user_are_not_ended(app: Any, connect: Any) -> None:
+    in_s1, in_s2 = connect("t1"), connect("t1")
+    in_s1.join("s1")
+    signaling.current_hub(app).policy.sessions["s2"].therapist_id = "t1"  # type: ignore[attr-defined]
+    in_s2.join("s2")
+    signaling.close_session("s1", {"t1": "/r", "c1": "/r"}, app=app)
+    assert in_s2.received() == []
+    assert in_s2.call("signal", {"session_id": "s2", "candidate": None})["ok"]

@@ -152,3 +152,15 @@ def test_polling_body_over_64_kib_disconnects_its_sender(
 
 def test_max_http_buffer_size_is_64_kib(app: Flask) -> None:
     assert signaling.socketio.server.eio.max_http_buffer_size == 64 * 1024
+
+
+def test_refused_connect_tells_the_reason_as_a_code(server_url: str) -> None:
+    ws = websocket.create_connection(server_url, timeout=5, suppress_origin=True)
+    try:
+        assert ws.recv().startswith("0{")
+        ws.send("40" + NS + "," + json.dumps({"token": "forged"}))
+        frame = ws.recv()
+        assert frame.startswith("44" + NS + ",")
+        assert json.loads(frame[len(NS) + 3 :]) == {"message": "unauthenticated"}
+    finally:
+        ws.close()

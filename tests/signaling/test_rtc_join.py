@@ -7,6 +7,8 @@ from typing import Any
 import pytest
 from rtc_helpers import FakePolicy, expect_error
 
+import signaling
+
 T1 = {"user_id": "t1", "role": "therapist"}
 C1 = {"user_id": "c1", "role": "client"}
 
@@ -218,3 +220,20 @@ def test_inactive_user_joining_is_refused_and_disconnected(
     policy.inactive.add("c1")
     expect_error(client.join(), "unauthenticated")
     assert not client.connected
+
+
+def test_connection_closed_during_join_leaves_no_ghost(
+    app: Any, connect: Any, policy: FakePolicy
+) -> None:
+    hub = signaling.current_hub(app)
+    therapist, client = connect("t1"), connect("c1")
+    therapist.join()
+    original = policy.ice_servers
+
+    def logout_meanwhile(principal: Any) -> Any:
+        hub.pop(next(iter(hub.local_sids("c1"))))  # disconnect handler ran first
+        return original(principal)
+
+    policy.ice_servers = logout_meanwhile  # type: ignore[method-assign]
+    expect_error(client.join(), "unauthenticated")
+    assert hub.presence.holders("s1", ["c1"]) == {}

@@ -86,7 +86,7 @@ function connect() {
   socket.addEventListener("peer_left", () => onPeerLeft());
   socket.addEventListener("signal", (e) => ensurePeer().handle(e.detail));
   socket.addEventListener("chat", (e) => chat.show(e.detail));
-  socket.addEventListener("session_ended", (e) => finish(e.detail.rating_url));
+  socket.addEventListener("session_ended", (e) => e.detail.session_id === cfg.sessionId && finish(e.detail.rating_url));
   socket.addEventListener("replaced", () => stop("This session is open in another window or tab, so it was closed here."));
   socket.addEventListener("error", (e) => {
     if (e.detail.code === "signed_out") window.location.assign(cfg.loginUrl);
