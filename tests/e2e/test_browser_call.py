@@ -1,19 +1,28 @@
 """Two headless Chromium contexts hold a real call through the UI (issue 3, SECURITY.md #9, #10)."""
 
+import time
+
 import pytest
 from playwright.sync_api import sync_playwright
+from sqlalchemy import create_engine, text
 
 from .browser import DIAGNOSTICS, launch, login, poll
+from .conftest import CHROMIUM, CHROMIUM_ARGS
 
 pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture(scope="module")
-def browser():  # type: ignore[no-untyped-def]
+def playwright():  # type: ignore[no-untyped-def]
     with sync_playwright() as p:
-        b = launch(p)
-        yield b
-        b.close()
+        yield p
+
+
+@pytest.fixture(scope="module")
+def browser(playwright):  # type: ignore[no-untyped-def]
+    b = launch(playwright)
+    yield b
+    b.close()
 
 
 def test_video_call_from_waiting_room_to_rating_pages(browser, live_server, world):
@@ -83,3 +92,72 @@ def test_in_person_session_has_no_call_page(browser, live_server, world):
     therapist.goto(live_server.url + session["join_url"])
     assert therapist.url.endswith("/therapist")
     assert "happens in person" in therapist.content()
+
+
+def _quality_rows(live_server, session_id: str) -> int:  # type: ignore[no-untyped-def]
+    engine = create_engine(live_server.database_url)
+    with engine.connect() as conn:
+        n = conn.execute(
+            text("SELECT count(*) FROM quality_samples WHERE session_id = :s"),
+            {"s": session_id},
+        ).scalar_one()
+    engine.dispose()
+    return int(n)
+
+
+def test_audio_call_uses_no_camera_and_reports_quality(browser, live_server, world):
+    session = world.schedule("audio")
+    pages = [
+        login(browser, live_server.url, u) for u in (world.client, world.therapist)
+    ]
+    for page in pages:
+        page.goto(live_server.url + session["join_url"])
+    pages[0].get_by_test_id("join").click()
+    pages[0].get_by_test_id("waiting-room").wait_for(state="visible")
+    pages[1].get_by_test_id("admit").click()
+    for page in pages:
+        stats = poll(page, DIAGNOSTICS, lambda s: s.get("audioPackets", 0) > 0)
+        assert stats["framesDecoded"] == 0
+        kinds = page.evaluate(
+            "() => document.getElementById('local-video').srcObject.getTracks().map(t => t.kind)"
+        )
+        assert kinds == ["audio"]
+    # mute: the track is disabled and the button says so
+    mic = pages[0].locator("#mic-toggle")
+    mic.click()
+    assert (
+        mic.get_attribute("aria-pressed") == "true"
+        and mic.inner_text() == "Unmute microphone"
+    )
+    enabled = pages[0].evaluate(
+        "() => document.getElementById('local-video').srcObject.getAudioTracks()[0].enabled"
+    )
+    assert enabled is False
+    # switch the microphone mid-call: replaceTrack keeps the call up
+    options = pages[0].locator("#mic-select option")
+    if options.count() > 1:
+        pages[0].select_option("#mic-select", index=1)
+    assert poll(pages[0], DIAGNOSTICS, lambda s: s["pcState"] == "connected")
+    deadline = time.monotonic() + 20
+    while _quality_rows(live_server, session["id"]) < 2 and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert (
+        _quality_rows(live_server, session["id"]) >= 2
+    )  # a sample every 5 s from each side
+
+
+def test_blocked_camera_gets_a_plain_language_message(playwright, live_server, world):
+    session = world.schedule("video")
+    args = [a for a in CHROMIUM_ARGS if a != "--use-fake-ui-for-media-stream"]
+    b = playwright.chromium.launch(
+        executable_path=CHROMIUM, args=[*args, "--deny-permission-prompts"]
+    )
+    try:
+        page = login(b, live_server.url, world.client)
+        page.goto(live_server.url + session["join_url"])
+        message = page.locator("#media-error-text")
+        message.wait_for(state="visible")
+        assert "blocked the camera" in message.inner_text()
+        assert page.get_by_role("button", name="Try again").is_visible()
+    finally:
+        b.close()

@@ -30,6 +30,8 @@ function show(section) {
   for (const id of ["precall", "waiting", "stage"]) $(id).hidden = id !== section;
   const local = $("local-video");
   if (section === "stage" && local && cfg.modality === "video") root.querySelector(".videos").append(local);
+  // the device pickers stay reachable during the call (switching uses replaceTrack)
+  if (section === "stage" && wantsMedia) $("stage").append(root.querySelector(".devices"));
   root.dataset.phase = section;
 }
 
