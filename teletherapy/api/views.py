@@ -44,7 +44,7 @@ def openapi():  # type: ignore[no-untyped-def]
     body=TokenRequest,
     response=TokenOut,
     public=True,
-    errors=(400, 422, 429),
+    errors=(400, 401, 422, 429),
 )
 def token_create():  # type: ignore[no-untyped-def]
     body = parse(TokenRequest)
