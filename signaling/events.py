@@ -105,6 +105,8 @@ def _boundary(event: str, action: Action) -> Callable[..., Ack]:
                 return error("unauthenticated", "connect again")
             if not connection.limiter.allow(event):
                 return error("rate_limited", f"too many '{event}' events")
+            if not hub.policy.allows(connection.principal, event):
+                return error("forbidden", f"your role may not send '{event}'")
             return action(hub, connection, single_payload(args))
         except SignalingError as exc:
             return error(exc.code, exc.message)

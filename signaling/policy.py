@@ -9,6 +9,7 @@ The protocol, in full::
     class Policy(Protocol):
         def identify(self, auth: Mapping[str, object] | None) -> Principal | None
         def is_active(self, principal: Principal) -> bool
+        def allows(self, principal: Principal, event: str) -> bool
         def can_join(self, principal: Principal, session_id: str)
             -> JoinGrant | Denied
         def mark_live(self, session_id: str) -> None
@@ -105,6 +106,11 @@ class Policy(Protocol):
 
     def is_active(self, principal: Principal) -> bool:
         """Whether the account may still act (re-checked on DB-backed events)."""
+        ...
+
+    def allows(self, principal: Principal, event: str) -> bool:
+        """Whether the principal's role may send ``event`` at all (the app's policy
+        table; answered from memory, it runs on every event)."""
         ...
 
     def can_join(self, principal: Principal, session_id: str) -> JoinGrant | Denied:

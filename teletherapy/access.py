@@ -60,6 +60,19 @@ ACCESS: dict[str, frozenset[str]] = {
 }
 
 
+# Socket.IO /rtc: who may connect and send each event (signaling asks through
+# RtcPolicy.allows; the session-level check, e.g. "your session", follows in can_join).
+SOCKET_ACCESS: dict[str, frozenset[str]] = {
+    "connect": CLINICIANS,
+    "join": CLINICIANS,
+    "signal": CLINICIANS,
+    "chat": CLINICIANS,
+    "quality": CLINICIANS,
+    "end": THERAPIST,
+    "leave": CLINICIANS,
+}
+
+
 def role_of_request() -> str:
     user = g.get("api_user") if _is_api() else current_user
     if user is None or not getattr(user, "is_authenticated", False):

@@ -8,7 +8,7 @@ from flask_login import current_user
 
 from signaling.policy import ChatResult, Denied, JoinGrant, Participant, Principal
 
-from .access import CLINICIANS
+from .access import SOCKET_ACCESS
 from .api import serialize
 from .extensions import db
 from .live import rating_url
@@ -30,9 +30,12 @@ class RtcPolicy:
             user = current_user._get_current_object()
         else:
             user = None
-        if user is None or user.role not in CLINICIANS:
+        if user is None or user.role not in SOCKET_ACCESS["connect"]:
             return None
         return Principal(user_id=user.id, role=user.role)
+
+    def allows(self, principal: Principal, event: str) -> bool:
+        return principal.role in SOCKET_ACCESS.get(event, frozenset())
 
     def is_active(self, principal: Principal) -> bool:
         user = db.session.get(User, principal.user_id)

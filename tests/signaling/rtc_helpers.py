@@ -57,6 +57,7 @@ class FakePolicy:
     mark_live_calls: list[str] = field(default_factory=list)
     calls: list[str] = field(default_factory=list)
     fail: set[str] = field(default_factory=set)  # method names that raise
+    denied_events: set[tuple[str, str]] = field(default_factory=set)  # (role, event)
 
     # a runtime value that only the exception's message carries
     marker: str = field(default_factory=lambda: uuid.uuid4().hex)
@@ -76,6 +77,9 @@ class FakePolicy:
         if user_id is None or user_id in self.inactive:
             return None
         return Principal(user_id, self.users[user_id])
+
+    def allows(self, principal: Principal, event: str) -> bool:
+        return (principal.role, event) not in self.denied_events
 
     def is_active(self, principal: Principal) -> bool:
         return principal.user_id not in self.inactive
