@@ -43,6 +43,8 @@ ACCESS: dict[str, frozenset[str]] = {
     "admin.create_user": ADMIN,
     "admin.set_active": ADMIN,
     "admin.assign": ADMIN,
+    "admin.audit_log": ADMIN,
+    "admin.audit_export": ADMIN,
     "api.openapi": PUBLIC,
     "api.token_create": PUBLIC,
     "api.token_delete": ANY_USER,

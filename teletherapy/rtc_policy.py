@@ -13,7 +13,7 @@ from .api import serialize
 from .extensions import db
 from .live import rating_url
 from .models import QualitySample, TherapySession, User
-from .services import chat, ice, scheduling, tokens
+from .services import audit, chat, ice, scheduling, tokens
 from .services.errors import ServiceError
 
 
@@ -68,6 +68,8 @@ class RtcPolicy:
         row = db.session.get(TherapySession, session_id)
         if row is None:
             return []
+        audit.record(db.session, "chat.read", principal.user_id, "session", session_id)
+        db.session.commit()
         return [
             serialize.message(m, row.participant_role(m.sender_id) or "client")
             for m in chat.history(db.session, session_id)

@@ -1,6 +1,17 @@
 """Administration: accounts and caseloads."""
 
-from flask import flash, redirect, render_template, url_for
+import csv
+import io
+import json
+
+from flask import (
+    Response,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user
 from sqlalchemy import select
 from wtforms import SelectChoice
@@ -8,8 +19,8 @@ from wtforms import SelectChoice
 import signaling
 
 from ..extensions import db
-from ..models import CaseloadAssignment, User
-from ..services import accounts, tokens
+from ..models import AuditEvent, CaseloadAssignment, User
+from ..services import accounts, audit, tokens
 from ..services.errors import ServiceError
 from ..sessions.forms import ActionForm
 from . import bp
@@ -105,3 +116,63 @@ def assign():  # type: ignore[no-untyped-def]
     else:
         flash("Choose a therapist and a client.", "error")
     return redirect(url_for("admin.index"))
+
+
+AUDIT_PAGE = 100
+
+
+def _audit_query(args):  # type: ignore[no-untyped-def]
+    stmt = select(AuditEvent).order_by(AuditEvent.id.desc())
+    if args.get("action"):
+        stmt = stmt.where(AuditEvent.action.startswith(args["action"]))
+    if args.get("actor"):
+        stmt = stmt.where(AuditEvent.actor_id == args["actor"])
+    return stmt
+
+
+@bp.get("/audit")
+def audit_log():  # type: ignore[no-untyped-def]
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    stmt = (
+        _audit_query(request.args).limit(AUDIT_PAGE + 1).offset((page - 1) * AUDIT_PAGE)
+    )
+    rows = list(db.session.scalars(stmt))
+    audit.record(db.session, "audit.read", current_user.id, "audit", None)
+    db.session.commit()
+    return render_template(
+        "admin/audit.html",
+        rows=rows[:AUDIT_PAGE],
+        page=page,
+        more=len(rows) > AUDIT_PAGE,
+        args=request.args,
+    )
+
+
+@bp.get("/audit.csv")
+def audit_export():  # type: ignore[no-untyped-def]
+    audit.record(db.session, "audit.export", current_user.id, "audit", None)
+    db.session.commit()
+    stmt = _audit_query(request.args).order_by(None).order_by(AuditEvent.id)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(AUDIT_COLUMNS)
+    for r in db.session.scalars(stmt):
+        details = json.dumps(r.details or {}, sort_keys=True)
+        at = r.at.isoformat()
+        writer.writerow(
+            [r.id, at, r.actor_id, r.action, r.target_type, r.target_id, r.ip, details]
+        )
+    headers = {"Content-Disposition": "attachment; filename=audit.csv"}
+    return Response(buffer.getvalue(), mimetype="text/csv", headers=headers)
+
+
+AUDIT_COLUMNS = [
+    "id",
+    "at",
+    "actor_id",
+    "action",
+    "target_type",
+    "target_id",
+    "ip",
+    "details",
+]

@@ -10,7 +10,7 @@ import signaling
 
 from .. import live
 from ..extensions import db
-from ..services import accounts, ice, scheduling
+from ..services import accounts, audit, ice, scheduling
 from ..services.errors import ServiceError
 from . import bp
 from .forms import ActionForm, ScheduleForm
@@ -93,6 +93,8 @@ def join(session_id: str):  # type: ignore[no-untyped-def]
         return redirect(url_for("dashboard.index"))
     role = row.participant_role(current_user.id)
     other = row.client if role == "therapist" else row.therapist
+    audit.record(db.session, "session.open", current_user.id, "session", row.id)
+    db.session.commit()
     return render_template("sessions/call.html", s=row, role=role, other=other)
 
 
