@@ -1,0 +1,36 @@
+"""Baseline: python-socketio with gevent, relaying `signal` to the room; nothing else.
+
+No authentication, validation, policy or rate limit: what is left when the product's
+work is taken out. Usage: python -m bench.bare_relay PORT
+"""
+
+from gevent import monkey
+
+monkey.patch_all()
+
+import sys  # noqa: E402
+
+import socketio  # noqa: E402
+from gevent import pywsgi  # noqa: E402
+
+sio = socketio.Server(
+    async_mode="gevent", cors_allowed_origins=[], async_handlers=False
+)
+
+
+@sio.on("join", namespace="/rtc")
+def join(sid, data):  # type: ignore[no-untyped-def]
+    sio.enter_room(sid, data["session_id"], namespace="/rtc")
+    return {"ok": True, "state": "live"}
+
+
+@sio.on("signal", namespace="/rtc")
+def signal(sid, data):  # type: ignore[no-untyped-def]
+    body = {"from": sid, "description": data["description"]}
+    sio.emit("signal", body, to=data["session_id"], skip_sid=sid, namespace="/rtc")
+    return {"ok": True}
+
+
+if __name__ == "__main__":
+    app = socketio.WSGIApp(sio)
+    pywsgi.WSGIServer(("127.0.0.1", int(sys.argv[1])), app, log=None).serve_forever()
