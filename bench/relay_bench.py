@@ -136,13 +136,12 @@ def _cpus() -> int:
 def _print(report: dict) -> None:  # type: ignore[type-arg]
     s = report["stats"]
     print(f"{'relay latency':<28}{'p50 ms':>10}{'p99 ms':>10}{'n':>8}")
-    for name in ("app", "bare"):
-        print(
-            f"{'/rtc (app)' if name == 'app' else 'bare python-socketio':<28}{s[name]['p50_ms']:>10.3f}{s[name]['p99_ms']:>10.3f}{s[name]['n']:>8}"
-        )
-    print(
-        f"{'ratio app/bare':<28}{report['ratio_p50']:>10.2f}{report['ratio_p99']:>10.2f}   goal ≤ 1.2: {'met' if report['met'] else 'NOT met'}"
-    )
+    for name, label in (("app", "/rtc (app)"), ("bare", "bare python-socketio")):
+        row = s[name]
+        print(f"{label:<28}{row['p50_ms']:>10.3f}{row['p99_ms']:>10.3f}{row['n']:>8}")
+    verdict = "met" if report["met"] else "NOT met"
+    p50, p99 = report["ratio_p50"], report["ratio_p99"]
+    print(f"{'ratio app/bare':<28}{p50:>10.2f}{p99:>10.2f}   goal <= 1.2: {verdict}")
 
 
 if __name__ == "__main__":
