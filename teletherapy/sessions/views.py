@@ -44,42 +44,43 @@ def create():  # type: ignore[no-untyped-def]
     return redirect(url_for("dashboard.therapist"))
 
 
-def _action(fn, session_id: str, done: str):  # type: ignore[no-untyped-def]
+def _run(fn, session_id: str, done: str):  # type: ignore[no-untyped-def]
+    """The service's result, or None after telling the user why it could not be done."""
     if not ActionForm().validate_on_submit():
         flash("The form expired; please try again.", "error")
-        return redirect(url_for("dashboard.index"))
+        return None
     try:
         row = fn(db.session, current_user, session_id)
     except ServiceError as exc:
         if exc.status == 404:
             raise
         flash(exc.message, "error")
-        return redirect(url_for("dashboard.index"))
+        return None
     flash(done, "info")
     return row
 
 
 @bp.post("/<session_id>/cancel")
 def cancel(session_id: str):  # type: ignore[no-untyped-def]
-    result = _action(scheduling.cancel, session_id, "Session cancelled.")
-    return result if not hasattr(result, "id") else redirect(url_for("dashboard.index"))
+    _run(scheduling.cancel, session_id, "Session cancelled.")
+    return redirect(url_for("dashboard.index"))
 
 
 @bp.post("/<session_id>/start")
 def start(session_id: str):  # type: ignore[no-untyped-def]
-    result = _action(scheduling.start_in_person, session_id, "Session started.")
-    return result if not hasattr(result, "id") else redirect(url_for("dashboard.index"))
+    _run(scheduling.start_in_person, session_id, "Session started.")
+    return redirect(url_for("dashboard.index"))
 
 
 @bp.post("/<session_id>/end")
 def end(session_id: str):  # type: ignore[no-untyped-def]
-    result = _action(
+    row = _run(
         scheduling.end, session_id, "Session ended. Please rate it while it is fresh."
     )
-    if not hasattr(result, "id"):
-        return result
-    live.notify_ended(result)
-    return redirect(live.rating_url(result))
+    if row is None:
+        return redirect(url_for("dashboard.index"))
+    live.notify_ended(row)
+    return redirect(live.rating_url(row))
 
 
 @bp.get("/<session_id>")
