@@ -1,0 +1,217 @@
+"""A plain-text report of a summary: the answer first (how far apart, which way, how sure)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+Summary = Mapping[str, Any]
+RULE = "-" * 72
+
+
+def format_report(summary: Summary) -> str:
+    """Readable text of summarize()'s result, leading with the direction and size of the gap."""
+    parts = [
+        _headline(summary),
+        _agreement(summary),
+        _groups("By modality", summary.get("by_modality") or {}),
+        _groups("Per subscale", summary.get("per_subscale") or {}),
+        _ruptures(summary.get("ruptures")),
+        _multilevel(summary.get("multilevel")),
+        _surface(summary.get("response_surface")),
+        _not_computed(summary),
+    ]
+    return "\n\n".join(p for p in parts if p) + "\n"
+
+
+def _headline(s: Summary) -> str:
+    lines = [
+        "Client vs therapist alliance ratings",
+        RULE,
+        f"n = {s.get('n_pairs', 0)} session pairs from {s.get('n_dyads', 0)} dyads"
+        f" (differences are client - therapist).",
+    ]
+    diff = s.get("mean_difference")
+    if diff is None:
+        lines.append("No difference can be given: " + _reason(s, "mean_difference"))
+        return "\n".join(lines)
+    t = s.get("paired_t") or {}
+    ci = t.get("mean_difference_ci95")
+    lines.append(_direction(diff, ci) + f" by {abs(diff):.2f} points on average")
+    if t.get("t") is None:
+        lines.append(f"  (no test or confidence interval: {_reason(s, 'paired_t')}).")
+        return "\n".join(lines)
+    lines.append(
+        f"  (95% CI {_ci(ci)}; d_av = {_f(s.get('cohens_d'))}, d_z = {_f(s.get('cohens_d_z'))};"
+        f" paired t({_f(t.get('df'), 0)}) = {_f(t.get('t'))}, {_p(t.get('p'))};"
+        f" Wilcoxon {_p((s.get('wilcoxon') or {}).get('p'))})."
+    )
+    ba = s.get("bland_altman") or {}
+    if ba.get("loa_lower") is not None:
+        lines.append(
+            f"In a single session, 95% of differences are expected between {ba['loa_lower']:.2f}"
+            f" and {ba['loa_upper']:.2f} (Bland–Altman limits; CIs {_ci(ba['loa_lower_ci95'])}"
+            f" and {_ci(ba['loa_upper_ci95'])})."
+        )
+    return "\n".join(lines)
+
+
+def _direction(diff: float, ci: list[float | None] | None) -> str:
+    if diff == 0:
+        return "Clients and therapists rated the alliance the same"
+    who = "Clients rated the alliance higher than therapists"
+    if diff < 0:
+        who = "Therapists rated the alliance higher than clients"
+    low, high = ci if ci else (None, None)
+    if low is not None and high is not None and low <= 0 <= high:
+        who += " (but the 95% CI includes 0: no clear direction)"
+    return who
+
+
+def _agreement(s: Summary) -> str:
+    icc = s.get("icc") or {}
+    rm = s.get("rm_corr") or {}
+    prop = (s.get("bland_altman") or {}).get("proportional_bias") or {}
+    rmba = s.get("repeated_measures_bland_altman") or {}
+    rows = [
+        ("ICC(A,1) absolute agreement", _with_ci((icc.get("A1") or {}), "value")),
+        ("ICC(C,1) consistency", _with_ci((icc.get("C1") or {}), "value")),
+        ("Pearson r", f"{_f(s.get('pearson_r'))} [{_ci(s.get('pearson_ci95'))}]"),
+        ("Spearman rho", f"{_f(s.get('spearman_rho'))}, {_p(s.get('spearman_p'))}"),
+        (
+            "Within-dyad r_rm",
+            f"{_f(rm.get('r'))} [{_ci(rm.get('ci95'))}], df = {_f(rm.get('df'), 0)},"
+            f" {_p(rm.get('p'))}",
+        ),
+        ("Proportional bias slope", f"{_f(prop.get('slope'))}, {_p(prop.get('p'))}"),
+        (
+            "Limits, sessions nested in dyads",
+            f"{_f(rmba.get('loa_lower'))} to {_f(rmba.get('loa_upper'))}"
+            f" (Bland & Altman 2007)",
+        ),
+    ]
+    return "Agreement\n" + RULE + "\n" + "\n".join(f"{k:<34}{v}" for k, v in rows)
+
+
+def _groups(title: str, groups: Mapping[str, Summary]) -> str:
+    if not groups:
+        return ""
+    head = (
+        f"{'':<14}{'pairs':>6}{'dyads':>6}  {'mean diff [95% CI]':<26}{'ICC(A,1)':>9}"
+    )
+    lines = [title, RULE, head]
+    for name, block in groups.items():
+        t = block.get("paired_t") or {}
+        icc = (block.get("icc") or {}).get("A1") or {}
+        ci = _ci(t.get("mean_difference_ci95"))
+        lines.append(
+            f"{name[:13]:<14}{block.get('n_pairs', 0):>6}{block.get('n_dyads', 0):>6}  "
+            f"{_f(block.get('mean_difference')) + ' [' + ci + ']':<26}"
+            f"{_f(icc.get('value')):>9}"
+        )
+    return "\n".join(lines)
+
+
+def _ruptures(block: Summary | None) -> str:
+    if not block:
+        return ""
+    lines = [f"Ruptures ({block['threshold_name']}: {block['rule']})", RULE]
+    for side in ("client", "therapist"):
+        c = block[side]
+        lines.append(
+            f"{side:<10} {c['n_events']} drops in {c['n_dyads_with_rupture']} of"
+            f" {block['n_dyads_evaluated']} dyads ({100 * c['proportion_dyads']:.0f}%)"
+        )
+    lines.append(
+        f"flagged by both in the same session: {block['n_sessions_flagged_by_both']}"
+    )
+    return "\n".join(lines)
+
+
+def _multilevel(block: Summary | None) -> str:
+    if not block:
+        return ""
+    lines = [f"Multilevel model: {block['formula']} ({block['estimation']})", RULE]
+    for key in ("dyad_model", "therapist_model"):
+        model = block.get(key)
+        if not model:
+            continue
+        lines.append(
+            f"{key}: {model['n_obs']} pairs in {model['n_groups']} {model['groups']}"
+        )
+        for name, fe in model["fixed_effects"].items():
+            lines.append(
+                f"  {name:<28}{_f(fe['coef']):>8} (SE {_f(fe['se'])}), {_p(fe['p'])}"
+            )
+        variances = ", ".join(
+            f"{k} {_f(v, 3)}" for k, v in model["variance_components"].items()
+        )
+        lines.append(f"  variances: {variances}")
+    return "\n".join(lines)
+
+
+def _surface(block: Summary | None) -> str:
+    if not block:
+        return ""
+    lines = [
+        f"Response surface (centre {block['centre']:.2f}, {block['se_kind']})",
+        RULE,
+    ]
+    for name, a in block["surface"].items():
+        lines.append(
+            f"  {name} {_f(a['estimate']):>8} (SE {_f(a['se'])}), {_p(a['p'])}"
+        )
+    return "\n".join(lines)
+
+
+def _not_computed(s: Summary) -> str:
+    reasons = sorted(set(_all_reasons(s, "")))
+    if not reasons:
+        return ""
+    return (
+        "Not computed / notes\n"
+        + RULE
+        + "\n"
+        + "\n".join(f"- {p}: {r}" for p, r in reasons)
+    )
+
+
+def _all_reasons(block: Summary, prefix: str) -> Iterator[tuple[str, str]]:
+    for path, reason in (block.get("reasons") or {}).items():
+        yield prefix + path, reason
+    for key, value in block.items():
+        for child_key, child in _blocks(key, value):
+            yield from _all_reasons(child, f"{prefix}{child_key}.")
+
+
+def _blocks(key: str, value: Any) -> Iterator[tuple[str, Summary]]:
+    if isinstance(value, Mapping) and key != "reasons":
+        if "reasons" in value:
+            yield key, value
+        else:
+            for sub, child in value.items():
+                yield from _blocks(f"{key}.{sub}", child)
+
+
+def _reason(s: Summary, key: str) -> str:
+    return str((s.get("reasons") or {}).get(key, "not available"))
+
+
+def _with_ci(stat: Summary, key: str) -> str:
+    return f"{_f(stat.get(key))} [{_ci(stat.get('ci95'))}]"
+
+
+def _f(value: Any, digits: int = 2) -> str:
+    return "n/a" if value is None else f"{value:.{digits}f}"
+
+
+def _ci(ci: Any) -> str:
+    if not ci or None in ci:
+        return "n/a"
+    return f"{ci[0]:.2f} to {ci[1]:.2f}"
+
+
+def _p(p: float | None) -> str:
+    if p is None:
+        return "p n/a"
+    return "p < .001" if p < 0.001 else f"p = {p:.3f}".replace("0.", ".", 1)
