@@ -48,10 +48,15 @@ class Scale:
 
 @dataclass(frozen=True)
 class Subscale:
-    """A scored group of items, e.g. Bordin's goal, task and bond."""
+    """A scored group of items, e.g. Bordin's goal, task and bond.
+
+    ``in_total`` false: the subscale is scored on its own but left out of the
+    total (e.g. the DTA's digital-medium subscale, so totals compare across
+    modalities, in-person included)."""
 
     id: str
     label: str
+    in_total: bool = True
 
 
 @dataclass(frozen=True)
@@ -120,7 +125,10 @@ class Instrument:
             "version": self.version,
             "title": self.title,
             "perspective": self.perspective,
-            "subscales": [{"id": s.id, "label": s.label} for s in self.subscales],
+            "subscales": [
+                {"id": s.id, "label": s.label, "in_total": s.in_total}
+                for s in self.subscales
+            ],
             "items": [
                 {
                     "id": item.id,

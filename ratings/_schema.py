@@ -182,11 +182,17 @@ def _subscales(data: Table) -> tuple[Subscale, ...]:
     subscales: list[Subscale] = []
     for number, entry in enumerate(get_tables(data, "subscales"), start=1):
         where = _place("subscale", entry, number)
-        check_keys(entry, ("id", "label"), (), where)
-        sub = Subscale(get_ident(entry, "id", where), get_str(entry, "label", where))
+        check_keys(entry, ("id", "label"), ("in_total",), where)
+        sub = Subscale(
+            get_ident(entry, "id", where),
+            get_str(entry, "label", where),
+            get_bool(entry, "in_total", where, default=True),
+        )
         if any(other.id == sub.id for other in subscales):
             raise Invalid(f"duplicate subscale id {sub.id!r}", where)
         subscales.append(sub)
+    if not any(sub.in_total for sub in subscales):
+        raise Invalid("at least one subscale must count in the total (in_total)")
     return tuple(subscales)
 
 

@@ -45,6 +45,8 @@ def dump_instrument(instrument: Instrument) -> str:
     for sub in instrument.subscales:
         lines += ["", "[[subscales]]", f"id = {quote(sub.id)}"]
         lines.append(f"label = {quote(sub.label)}")
+        if not sub.in_total:
+            lines.append("in_total = false")
     for item in instrument.items:
         lines += ["", "[[items]]", *_item_lines(item, instrument)]
     return "\n".join(lines) + "\n"

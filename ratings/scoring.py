@@ -10,6 +10,8 @@ Scoring rules and their sources:
   16:12-25: totals 12-60, subscales 4-20).
 - ``"mean"``: subscale and total are item means, as in the ARM and ARM-5/12
   (Agnew-Davies et al. 1998; Cahill et al. 2012).
+- A subscale marked ``in_total = false`` is scored but left out of the total (sum
+  or mean), and its missing score does not void the total.
 - Missing answers are prorated within a subscale (person-mean imputation): when at
   most ``max_missing_per_subscale`` items of a subscale are unanswered, each missing
   item counts as the mean of the answered ones, so a sum becomes mean x n. This is
@@ -123,8 +125,9 @@ def _subscale(
 def _total(
     instrument: Instrument, parts: Mapping[str, tuple[Fraction, int] | None]
 ) -> float | None:
-    present = [part for part in parts.values() if part is not None]
-    if len(present) != len(parts):
+    counted = [parts[sub.id] for sub in instrument.subscales if sub.in_total]
+    present = [part for part in counted if part is not None]
+    if len(present) != len(counted):
         return None
     grand = sum((total for total, _ in present), Fraction(0))
     if instrument.scoring == "sum":

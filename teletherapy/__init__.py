@@ -51,6 +51,7 @@ def _register_blueprints(app: Flask) -> None:
     from .dashboard import bp as dashboard_bp
     from .extensions import csrf
     from .health import bp as health_bp
+    from .rating_forms import bp as rating_forms_bp
     from .sessions import bp as sessions_bp
     from .vendor import bp as vendor_bp
 
@@ -59,6 +60,7 @@ def _register_blueprints(app: Flask) -> None:
         auth_bp,
         dashboard_bp,
         sessions_bp,
+        rating_forms_bp,
         admin_bp,
         api_bp,
         health_bp,

@@ -16,6 +16,7 @@ from .services.errors import ServiceError
 db_cli = AppGroup("db", help="Database schema.")
 users_cli = AppGroup("users", help="Accounts.")
 caseload_cli = AppGroup("caseload", help="Therapist–client pairs.")
+instruments_cli = AppGroup("instruments", help="Rating instruments.")
 
 DEMO = [
     ("therapist", "therapist@demo.example", "Dr. Dana Reyes"),
@@ -83,6 +84,62 @@ def caseload_add(therapist_email: str, client_email: str) -> None:
     click.echo(f"{client.email} is in {therapist.email}'s caseload")
 
 
+@instruments_cli.command("list")
+def instruments_list() -> None:
+    """Every instrument, whether it can be shown, and the configured pairs."""
+    from ratings import InstrumentError
+
+    from .services import instruments
+
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    try:
+        rows = instruments.listing(app)
+    except InstrumentError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(
+        f"{'id':<12} {'version':<8} {'kind':<16} {'perspective':<12} shown  from"
+    )
+    for form, origin in rows:
+        shown = "yes" if form.is_showable else "no"
+        click.echo(
+            f"{form.id:<12} {form.version:<8} {form.kind:<16} "
+            f"{form.perspective:<12} {shown:<6} {origin}"
+        )
+    default = app.config["DEFAULT_INSTRUMENT_PAIR"]
+    click.echo("")
+    for pair_id, status in instruments.pair_status(app):
+        mark = " (default)" if pair_id == default else ""
+        click.echo(f"pair {pair_id}{mark}: {status}")
+
+
+@instruments_cli.command("import")
+@click.argument("template_id")
+@click.option(
+    "--items",
+    "items_file",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False),
+    help="Licensed items file (id,text CSV or [[items]] TOML), kept outside git.",
+)
+@click.option("--replace", is_flag=True, help="Write the completed form again.")
+def instruments_import(template_id: str, items_file: str, replace: bool) -> None:
+    """Complete a template with licensed item text into instance/instruments/."""
+    from ratings import InstrumentError
+
+    from .services import instruments
+
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    try:
+        path = instruments.import_template(
+            app, template_id, items_file, overwrite=replace
+        )
+    except InstrumentError as exc:
+        raise click.ClickException(str(exc)) from None
+    except ServiceError as exc:
+        _fail(exc)
+    click.echo(f"wrote {path} (licensed text: keep it out of version control)")
+
+
 @click.command("demo")
 @with_appcontext
 @click.option(
@@ -107,7 +164,15 @@ def demo(dyads: int, sessions: int) -> None:
             click.echo("  " + line)
     else:
         click.echo(f"Demo accounts exist; their passwords are in {creds}")
-    demo_service.seed_history(db.session, dyads=dyads, sessions=sessions)
+    try:
+        added = demo_service.seed_history(db.session, dyads=dyads, sessions=sessions)
+    except ServiceError as exc:
+        _fail(exc)
+    if added["dyads"]:
+        click.echo(
+            f"Synthetic history: {added['dyads']} dyads, {added['sessions']} ended "
+            f"sessions, {added['ratings']} ratings (all with research consent)"
+        )
 
 
 def _write_private(path: Path, text: str) -> None:
@@ -134,7 +199,13 @@ def serve(host: str, port: int) -> None:
     """Serve HTTP and Socket.IO in this process."""
     import signaling
 
+    from .services.startup import StartupError, check_dependencies
+
     app = current_app._get_current_object()  # type: ignore[attr-defined]
+    try:
+        check_dependencies(app.config)
+    except StartupError as exc:
+        raise click.ClickException(f"not starting: {exc}") from None
     click.echo(
         f"Serving on http://{host}:{port} (async mode {app.config['ASYNC_MODE']})"
     )
@@ -144,7 +215,7 @@ def serve(host: str, port: int) -> None:
 
 
 def init_app(app: Flask) -> None:
-    for command in (db_cli, users_cli, caseload_cli, demo, serve):
+    for command in (db_cli, users_cli, caseload_cli, instruments_cli, demo, serve):
         app.cli.add_command(command)
 
 

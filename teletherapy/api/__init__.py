@@ -83,4 +83,4 @@ def page(items: list[Any], limit: int, offset: int) -> dict[str, Any]:
     return {"items": items[:limit], "next": nxt}
 
 
-from . import views  # noqa: E402,F401  (routes register on bp)
+from . import ratings, views  # noqa: E402,F401  (routes register on bp)

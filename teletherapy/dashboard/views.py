@@ -7,7 +7,7 @@ from flask_login import current_user
 from wtforms import SelectChoice
 
 from ..extensions import db
-from ..services import accounts, scheduling
+from ..services import accounts, ratings, scheduling
 from ..sessions.forms import ScheduleForm
 from ..sessions.views import waiting_room
 from . import bp
@@ -31,6 +31,14 @@ def _split(rows):  # type: ignore[no-untyped-def]
     return upcoming, past
 
 
+def _ratings() -> dict:  # type: ignore[type-arg]
+    """Ratings still to give (with links) and the latest given; never any scores."""
+    return {
+        "ratings_due": ratings.pending_for(db.session, current_user),
+        "rated": ratings.recently_rated(db.session, current_user),
+    }
+
+
 @bp.get("/therapist")
 def therapist():  # type: ignore[no-untyped-def]
     clients = accounts.caseload(db.session, current_user.id)
@@ -45,13 +53,16 @@ def therapist():  # type: ignore[no-untyped-def]
         upcoming=upcoming,
         past=past,
         now=datetime.now(UTC),
+        **_ratings(),
     )
 
 
 @bp.get("/client")
 def client():  # type: ignore[no-untyped-def]
     upcoming, past = _split(scheduling.list_for(db.session, current_user, limit=200))
-    return render_template("dashboard/client.html", upcoming=upcoming, past=past)
+    return render_template(
+        "dashboard/client.html", upcoming=upcoming, past=past, **_ratings()
+    )
 
 
 @bp.get("/researcher")

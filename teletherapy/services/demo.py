@@ -1,4 +1,4 @@
-"""Demo data: four accounts with random passwords; history arrives with the ratings issue."""
+"""Demo data: four accounts with random passwords, and a synthetic rated history."""
 
 import secrets
 
@@ -30,5 +30,10 @@ def seed_accounts(
     return created
 
 
-def seed_history(db: Session, *, dyads: int, sessions: int) -> None:
-    """Synthetic rated history (added with the ratings feature)."""
+def seed_history(db: Session, *, dyads: int, sessions: int) -> dict[str, int]:
+    """Synthetic rated history: see services/demo_history.py; returns what it added."""
+    if dyads <= 0 or sessions <= 0:
+        return {"dyads": 0, "sessions": 0, "ratings": 0}
+    from . import demo_history  # numpy: only when there is history to make
+
+    return demo_history.seed(db, dyads=dyads, sessions=sessions)

@@ -135,10 +135,26 @@ def test_wai_sr_scores_12_to_60(registry: Registry) -> None:
 
 def test_dta_extremes_account_for_reversed_items(registry: Registry) -> None:
     form = registry.latest("dta-c")
-    # All answers 5: 9 plain items x 5 + d1 5 + d2, d3 reversed to 1 = 45 + 5 + 2
-    assert score(form, {item.id: 5 for item in form.items}).total == 52.0
-    best = {item.id: 1 if item.reversed else 5 for item in form.items}
-    assert score(form, best).total == 60.0
+    # All answers 5: digital = d1 5 + d2, d3 reversed to 1 = 7; the total leaves
+    # the digital subscale out: goal + task + bond = 9 plain items x 5 = 45.
+    all_fives = score(form, {item.id: 5 for item in form.items})
+    assert all_fives.total == 45.0
+    assert all_fives.subscales["digital"] == 7.0
+    best = score(form, {item.id: 1 if item.reversed else 5 for item in form.items})
+    assert (best.total, best.subscales["digital"]) == (45.0, 15.0)
+
+
+@pytest.mark.parametrize("form_id", ["dta-c", "dta-t", "dta-meta"])
+def test_dta_total_leaves_the_digital_subscale_out(
+    registry: Registry, form_id: str
+) -> None:
+    form = registry.latest(form_id)
+    assert [s.id for s in form.subscales if not s.in_total] == ["digital"]
+    in_person = {i.id: 4 for i in form.items if i.subscale != "digital"}
+    online = {**in_person, **{i.id: 2 for i in form.items_in("digital")}}
+    # Same goal/task/bond answers give the same total with or without the medium.
+    assert score(form, in_person).total == score(form, online).total
+    assert score(form, in_person).subscales["digital"] is None
 
 
 @pytest.mark.parametrize(

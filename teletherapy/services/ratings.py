@@ -1,0 +1,337 @@
+"""Alliance ratings: one per participant and session, never edited, kept blind.
+
+Blinding is enforced in the services, not in views: everything here reads the
+caller's own rating only; the one way to the other side's is
+``blinding.revealed_scores``, which asks RATING_REVEAL_POLICY first.
+"""
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import exists, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from ratings import (
+    WHOLE_ANSWERS,
+    Instrument,
+    InstrumentError,
+    InstrumentNotFound,
+    score,
+)
+from ratings import validate_answers as check_items
+
+from ..models import Rating, TherapySession, User
+from . import audit, blinding, instruments, scheduling
+from .errors import Conflict, Gone, Invalid
+
+
+@dataclass(frozen=True)
+class RatingForm:
+    """What one participant sees for one session."""
+
+    session: TherapySession
+    perspective: str
+    status: str  # pending | submitted | closed
+    closes_at: datetime
+    rating: Rating | None  # the caller's own, once submitted
+    instrument: Instrument | None  # as shown in this modality
+    meta: Instrument | None  # therapist's optional meta-perception set, as shown
+    visibility: str
+    revealed: dict[str, Any] | None  # the other side's scores, if the policy allows
+
+
+@dataclass(frozen=True)
+class Pending:
+    session: TherapySession
+    perspective: str
+    closes_at: datetime
+
+
+def _window() -> timedelta:
+    return timedelta(hours=float(current_app.config["RATING_WINDOW_HOURS"]))
+
+
+def _now(now: datetime | None) -> datetime:
+    return now or datetime.now(UTC)
+
+
+def session_for(db: Session, user: User, session_id: str) -> TherapySession:
+    """The session if the user takes part in it; 404 otherwise."""
+    return scheduling.for_participant(db, user, session_id)
+
+
+def _ended(session: TherapySession) -> datetime:
+    if session.status != "ended" or session.ended_at is None:
+        raise Conflict(
+            "the session has not ended: it can be rated once it has taken place",
+            code="session_not_ended",
+        )
+    return session.ended_at
+
+
+def _own(db: Session, session: TherapySession, user: User) -> Rating | None:
+    return db.scalar(
+        select(Rating).where(
+            Rating.session_id == session.id, Rating.rater_id == user.id
+        )
+    )
+
+
+def _pair(db: Session, session: TherapySession) -> instruments.Pair:
+    """The other side's stored form decides, so both answer matching forms."""
+    other_form = db.scalar(
+        select(Rating.instrument_id).where(Rating.session_id == session.id)
+    )
+    if other_form is not None:
+        try:
+            return instruments.pair_of_form(other_form)
+        except instruments.Unavailable:
+            pass  # the stored form was removed; fall back to the configuration
+    pair_id = session.therapist.instrument_pair or str(
+        current_app.config["DEFAULT_INSTRUMENT_PAIR"]
+    )
+    return instruments.pair(pair_id)
+
+
+@dataclass(frozen=True)
+class _Forms:
+    """The caller's form (and meta set) as shown in this modality, and in full."""
+
+    shown: Instrument
+    full: Instrument
+    shown_meta: Instrument | None
+    meta: Instrument | None
+
+
+def _forms(db: Session, session: TherapySession, perspective: str) -> _Forms:
+    forms = _pair(db, session)
+    full = forms.form(perspective)
+    meta = forms.meta if perspective == "therapist" else None
+    return _Forms(
+        shown=instruments.for_modality(full, session.modality),
+        full=full,
+        shown_meta=instruments.for_modality(meta, session.modality) if meta else None,
+        meta=meta,
+    )
+
+
+def _stored_form(rating: Rating, modality: str) -> Instrument | None:
+    try:
+        form = instruments.registry().get(
+            rating.instrument_id, rating.instrument_version
+        )
+    except (InstrumentNotFound, InstrumentError):
+        return None  # removed or broken since: the status still shows
+    return instruments.for_modality(form, modality)
+
+
+def open_form(
+    db: Session,
+    user: User,
+    session_id: str,
+    *,
+    now: datetime | None = None,
+    record: bool = True,
+) -> RatingForm:
+    """The caller's rating form and its status; audited as a read (health data)."""
+    session = session_for(db, user, session_id)
+    closes_at = _ended(session) + _window()
+    perspective = str(session.participant_role(user.id))
+    own = _own(db, session, user)
+    instrument = meta = None
+    if own is not None:
+        status = "submitted"
+        instrument = _stored_form(own, session.modality)
+    else:
+        status = "closed" if _now(now) >= closes_at else "pending"
+        try:
+            forms = _forms(db, session, perspective)
+            instrument, meta = forms.shown, forms.shown_meta
+        except instruments.Unavailable:
+            if status == "pending":
+                raise
+    revealed = blinding.revealed_scores(db, user, session)
+    if record:
+        audit.record(
+            db,
+            "rating.read",
+            user.id,
+            "session",
+            session.id,
+            status=status,
+            revealed=revealed is not None,
+        )
+        db.commit()
+    return RatingForm(
+        session=session,
+        perspective=perspective,
+        status=status,
+        closes_at=closes_at,
+        rating=own,
+        instrument=instrument,
+        meta=meta,
+        visibility=blinding.visibility(perspective),
+        revealed=revealed,
+    )
+
+
+def _item_errors(
+    shown: Instrument, full: Instrument, answers: object, prefix: str
+) -> dict[str, str]:
+    asked = {item.id for item in shown.items}
+    errors = {}
+    for key, message in check_items(shown, answers).items():
+        if key == WHOLE_ANSWERS:
+            errors[prefix] = message
+            continue
+        if key not in asked and any(item.id == key for item in full.items):
+            message = "is not asked in in-person sessions"
+        errors[f"{prefix}.{key}"] = message
+    return errors
+
+
+def _meta_errors(forms: _Forms, answers: object, perspective: str) -> dict[str, str]:
+    if answers is None:
+        return {}
+    if forms.shown_meta is None or forms.meta is None:
+        why = "only the therapist's form" if perspective == "client" else "this form"
+        return {"meta_answers": f"{why} has no meta-perception section"}
+    errors = _item_errors(forms.shown_meta, forms.meta, answers, "meta_answers")
+    # Every meta item is optional: an unanswered one is no error.
+    given = answers if isinstance(answers, dict) else {}
+    return {
+        key: msg
+        for key, msg in errors.items()
+        if key == "meta_answers" or key.split(".", 1)[1] in given
+    }
+
+
+def submit(
+    db: Session,
+    user: User,
+    session: TherapySession,
+    answers: object,
+    meta_answers: object = None,
+    *,
+    errors: dict[str, str] | None = None,
+    now: datetime | None = None,
+) -> Rating:
+    """Store the caller's rating once. After the caller's 404 and 400 checks, in
+    CONTRACT order: fields (422, merged with ``errors`` found while parsing), then
+    state (409 not ended or already submitted, 410 window closed)."""
+    perspective = str(session.participant_role(user.id))
+    forms = _forms(db, session, perspective)
+    problems = dict(errors or {})
+    if "answers" not in problems:
+        problems.update(_item_errors(forms.shown, forms.full, answers, "answers"))
+    if "meta_answers" not in problems:
+        problems.update(_meta_errors(forms, meta_answers, perspective))
+    if problems:
+        raise Invalid("some answers need attention", problems)
+    closes_at = _ended(session) + _window()
+    if _own(db, session, user) is not None:
+        raise _already()
+    if _now(now) >= closes_at:
+        raise Gone(
+            "the rating window for this session has closed", code="rating_closed"
+        )
+    return _insert(db, user, session, perspective, forms.full, answers, meta_answers)
+
+
+def _already() -> Conflict:
+    return Conflict(
+        "you have already rated this session; ratings cannot be changed",
+        code="already_submitted",
+    )
+
+
+def _insert(
+    db: Session,
+    user: User,
+    session: TherapySession,
+    perspective: str,
+    form: Instrument,
+    answers: Any,
+    meta_answers: Any,
+) -> Rating:
+    scores = score(form, answers)
+    row = Rating(
+        session_id=session.id,
+        rater_id=user.id,
+        perspective=perspective,
+        instrument_id=form.id,
+        instrument_version=form.version,
+        answers=dict(answers),
+        total=scores.total,
+        subscales=dict(scores.subscales),
+        meta_answers=dict(meta_answers) if meta_answers else None,
+    )
+    try:
+        db.add(row)
+        db.flush()
+        audit.record(
+            db,
+            "rating.submit",
+            user.id,
+            "session",
+            session.id,
+            perspective=perspective,
+            instrument_id=form.id,
+            instrument_version=form.version,
+        )
+        db.commit()
+    except IntegrityError:
+        db.rollback()  # releases the connection: SQLite stays writable
+        raise _already() from None
+    return row
+
+
+def pending_for(
+    db: Session,
+    user: User,
+    *,
+    now: datetime | None = None,
+    limit: int = 100,
+    offset: int = 0,
+) -> list[Pending]:
+    """Ended sessions the user has not rated while the window is open, oldest first."""
+    window = _window()
+    rated = exists().where(
+        Rating.session_id == TherapySession.id, Rating.rater_id == user.id
+    )
+    stmt = (
+        select(TherapySession)
+        .where(
+            or_(
+                TherapySession.therapist_id == user.id,
+                TherapySession.client_id == user.id,
+            ),
+            TherapySession.status == "ended",
+            TherapySession.ended_at > _now(now) - window,
+            ~rated,
+        )
+        .order_by(TherapySession.ended_at, TherapySession.id)
+        .limit(limit)
+        .offset(offset)
+    )
+    return [
+        Pending(s, str(s.participant_role(user.id)), s.ended_at + window)  # type: ignore[operator]
+        for s in db.scalars(stmt)
+    ]
+
+
+def recently_rated(
+    db: Session, user: User, *, limit: int = 5
+) -> list[tuple[TherapySession, datetime]]:
+    """(session, submitted_at) of the user's own latest ratings; no scores."""
+    stmt = (
+        select(TherapySession, Rating.submitted_at)
+        .join(Rating, Rating.session_id == TherapySession.id)
+        .where(Rating.rater_id == user.id)
+        .order_by(Rating.submitted_at.desc())
+        .limit(limit)
+    )
+    return [(s, at) for s, at in db.execute(stmt)]
