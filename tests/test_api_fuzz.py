@@ -1,56 +1,71 @@
 """schemathesis over the OpenAPI document: no 5xx, no undocumented status (issue 6).
 
 Runs against a SQLite app with a therapist's token; the example count is bounded so the
-whole sweep fits CI.
+whole sweep fits CI. schemathesis needs the app at collection time, but the database
+binding is shared by every app of the test run, so the fuzz database is bound (and
+disposed) only around these tests.
 """
 
 import os
 import tempfile
 
+import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error, status_code_conformance
 
 from teletherapy import create_app
-from teletherapy.extensions import db
+from teletherapy.extensions import db, make_engine
 from teletherapy.services import accounts, migrations
 
-_DB = os.path.join(tempfile.mkdtemp(prefix="tt-fuzz-"), "fuzz.sqlite")
-migrations.upgrade(f"sqlite:///{_DB}")
+PASSWORD = "fuzzing password 123"
+_URL = "sqlite:///" + os.path.join(tempfile.mkdtemp(prefix="tt-fuzz-"), "fuzz.sqlite")
+migrations.upgrade(_URL)
 APP = create_app(
     {
         "ENV": "testing",
-        "DATABASE_URL": f"sqlite:///{_DB}",
+        "DATABASE_URL": _URL,
         "SECRET_KEY": "fuzz",
         "PSEUDONYM_KEY": "fuzz",
     }
 )
 with APP.app_context():
-    _USER = accounts.create_user(
+    accounts.create_user(
         db.session,
         email="fuzz@example.org",
         name="Fuzz",
         role="therapist",
-        password="fuzzing password 123",
+        password=PASSWORD,
         actor_id=None,
     )
-_TOKEN = (
+TOKEN = (
     APP.test_client()
     .post(
-        "/api/v1/auth/token",
-        json={"email": "fuzz@example.org", "password": "fuzzing password 123"},
+        "/api/v1/auth/token", json={"email": "fuzz@example.org", "password": PASSWORD}
     )
     .get_json()["token"]
 )
+db.session.remove()
+db.engine.dispose()  # nothing of this module stays open while other tests run
 
 schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", APP)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def fuzz_database():  # type: ignore[no-untyped-def]
+    db.session.remove()
+    db.engine = make_engine(_URL)
+    db.session.configure(bind=db.engine)
+    yield
+    db.session.remove()
+    db.engine.dispose()
 
 
 @schema.parametrize()
 @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
 def test_api_answers_every_generated_request_without_5xx(case):
     if case.path != "/auth/token" or case.method != "DELETE":  # keep the token alive
-        case.headers = {**(case.headers or {}), "Authorization": f"Bearer {_TOKEN}"}
+        case.headers = {**(case.headers or {}), "Authorization": f"Bearer {TOKEN}"}
     response = case.call()
     case.validate_response(
         response, checks=(not_a_server_error, status_code_conformance)
