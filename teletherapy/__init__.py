@@ -48,10 +48,12 @@ def _register_blueprints(app: Flask) -> None:
     from .admin import bp as admin_bp
     from .api import bp as api_bp
     from .auth import bp as auth_bp
+    from .consent import bp as consent_bp
     from .dashboard import bp as dashboard_bp
     from .extensions import csrf
     from .health import bp as health_bp
     from .rating_forms import bp as rating_forms_bp
+    from .research import bp as research_bp
     from .sessions import bp as sessions_bp
     from .vendor import bp as vendor_bp
 
@@ -61,6 +63,8 @@ def _register_blueprints(app: Flask) -> None:
         dashboard_bp,
         sessions_bp,
         rating_forms_bp,
+        research_bp,
+        consent_bp,
         admin_bp,
         api_bp,
         health_bp,

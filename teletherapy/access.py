@@ -59,6 +59,18 @@ ACCESS: dict[str, frozenset[str]] = {
     "api.rating_detail": CLINICIANS,
     "api.rating_submit": CLINICIANS,
     "api.ratings_pending": CLINICIANS,
+    "api.research_pairs": RESEARCHER,
+    "api.research_summary": RESEARCHER,
+    "api.research_export_csv": RESEARCHER,
+    "api.research_codebook": RESEARCHER,
+    "api.consent_detail": CLINICIANS,
+    "api.consent_update": CLINICIANS,
+    "research.index": RESEARCHER,
+    "research.plot": RESEARCHER,
+    "research.export": RESEARCHER,
+    "research.codebook": RESEARCHER,
+    "consent.index": CLINICIANS,
+    "consent.update": CLINICIANS,
 }
 
 

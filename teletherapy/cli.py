@@ -9,6 +9,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup, FlaskGroup, with_appcontext
 
+from . import research_cli
 from .extensions import db
 from .services import accounts, migrations
 from .services.errors import ServiceError
@@ -217,6 +218,7 @@ def serve(host: str, port: int) -> None:
 def init_app(app: Flask) -> None:
     for command in (db_cli, users_cli, caseload_cli, instruments_cli, demo, serve):
         app.cli.add_command(command)
+    research_cli.register(app.cli)  # analyze, export
 
 
 def main() -> None:

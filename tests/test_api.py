@@ -280,3 +280,13 @@ def test_openapi_document_describes_every_api_route(app, client):
     schema = doc["components"]["schemas"][create["$ref"].rsplit("/", 1)[1]]
     assert schema["additionalProperties"] is False
     assert schema["properties"]["duration_minutes"]["maximum"] == 240
+
+
+@pytest.mark.parametrize("email", ["a\x00@example.org", "\x00"])
+def test_nul_characters_are_refused_not_a_server_error(client, email):
+    r = client.post(
+        "/api/v1/auth/token", json={"email": email, "password": "whatever it is"}
+    )
+    assert r.status_code == 422
+    form = client.post("/login", data={"email": email, "password": "whatever it is"})
+    assert form.status_code in (200, 401)

@@ -31,6 +31,10 @@ def parse(model: type[M]) -> M:
         data = None
     if not isinstance(data, dict):
         abort(400, description="the request body must be a JSON object")
+    if b"\\u0000" in raw:  # PostgreSQL text cannot hold NUL
+        raise Invalid(
+            "invalid fields", {"body": "NUL characters are not allowed in text"}
+        )
     try:
         return model.model_validate_json(raw)
     except ValidationError as exc:
@@ -83,4 +87,4 @@ def page(items: list[Any], limit: int, offset: int) -> dict[str, Any]:
     return {"items": items[:limit], "next": nxt}
 
 
-from . import ratings, views  # noqa: E402,F401  (routes register on bp)
+from . import ratings, research, views  # noqa: E402,F401  (routes register on bp)

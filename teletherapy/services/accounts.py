@@ -78,7 +78,12 @@ def check_login(
         address = normalize_email(email)
     except Invalid:
         address = email.strip().lower()
-    user = db.scalar(select(User).where(User.email == address))
+    # PostgreSQL text cannot hold NUL: such an address is simply not an account
+    user = (
+        None
+        if "\x00" in address
+        else db.scalar(select(User).where(User.email == address))
+    )
     now = datetime.now(UTC)
     if user is None:
         check_password_hash(_DUMMY_HASH, password)

@@ -1,0 +1,155 @@
+"""Research API (researchers: pseudonymous, consented data) and /me/consent."""
+
+from typing import Any
+
+from flask import Response, jsonify, request
+
+from ..extensions import db
+from ..services import consent, research_analysis, research_export
+from ..services.consent import ConsentStatus
+from ..services.research import PairRow, parse_filters
+from . import bp, caller, page, page_args, parse, serialize
+from .docs import operation
+from .research_schemas import (
+    FILTERS,
+    CodebookOut,
+    ConsentOut,
+    ConsentUpdate,
+    PairList,
+    SummaryOut,
+)
+
+PAGING = {"limit": "1..100", "cursor": "from `next`"}
+
+
+def pair_out(r: PairRow) -> dict[str, Any]:
+    c, t = r.client, r.therapist
+    names = dict.fromkeys([*c.subscales, *t.subscales])
+    subscales = {}
+    for name in names:
+        a, b = c.subscales.get(name), t.subscales.get(name)
+        diff = None if a is None or b is None else a - b
+        subscales[name] = {"client": a, "therapist": b, "difference": diff}
+    return {
+        "session_pid": r.session_pid,
+        "dyad_pid": r.dyad_pid,
+        "therapist_pid": r.therapist_pid,
+        "session_number": r.session_number,
+        "modality": r.modality,
+        "client_total": c.total,
+        "therapist_total": t.total,
+        "difference": r.difference,
+        "instruments": {
+            "client": {"id": c.instrument_id, "version": c.instrument_version},
+            "therapist": {"id": t.instrument_id, "version": t.instrument_version},
+        },
+        "subscales": subscales,
+        "quality": {
+            "rtt_ms_median": r.rtt_ms,
+            "packet_loss_pct_mean": r.packet_loss_pct,
+            "samples": r.quality_samples,
+        },
+    }
+
+
+@bp.get("/research/pairs")
+@operation(
+    method="GET",
+    path="/research/pairs",
+    summary="One row per consented session rated by both sides (pseudonyms)",
+    response=PairList,
+    errors=(403, 422),
+    query={**FILTERS, **PAGING},
+)
+def research_pairs():  # type: ignore[no-untyped-def]
+    user = caller()
+    filters = parse_filters(request.args, extra=PAGING)
+    limit, offset = page_args()
+    rows = research_analysis.pairs(db.session, user.id, filters)
+    items = [pair_out(r) for r in rows[offset : offset + limit + 1]]
+    return jsonify(page(items, limit, offset))
+
+
+@bp.get("/research/summary")
+@operation(
+    method="GET",
+    path="/research/summary",
+    summary="The discrepancy analysis of the consented pairs (docs/research.md)",
+    response=SummaryOut,
+    errors=(403, 422),
+    query=FILTERS,
+)
+def research_summary():  # type: ignore[no-untyped-def]
+    user = caller()
+    filters = parse_filters(request.args)
+    return jsonify(research_analysis.summary(db.session, user.id, filters))
+
+
+@bp.get("/research/export.csv")
+@operation(
+    method="GET",
+    path="/research/export.csv",
+    summary="CSV export: shape=wide (one row per session) or long (one per rating)",
+    errors=(403, 422),
+    query={"shape": "wide (default) or long", **FILTERS},
+    content_type="text/csv",
+)
+def research_export_csv():  # type: ignore[no-untyped-def]
+    user = caller()
+    filters = parse_filters(request.args, extra=("shape",))
+    shape = research_export.parse_shape(request.args.get("shape"))
+    body = research_export.export_csv(db.session, user.id, filters, shape)
+    headers = {"Content-Disposition": f"attachment; filename=research-{shape}.csv"}
+    return Response(body, mimetype="text/csv", headers=headers)
+
+
+@bp.get("/research/codebook")
+@operation(
+    method="GET",
+    path="/research/codebook",
+    summary="Every export column and the instruments behind the scores",
+    response=CodebookOut,
+    errors=(403,),
+)
+def research_codebook():  # type: ignore[no-untyped-def]
+    caller()
+    return jsonify(research_export.codebook_for(db.session))
+
+
+def consent_out(s: ConsentStatus) -> dict[str, Any]:
+    return {
+        "research": s.research,
+        "version": s.version or s.current_version,
+        "current_version": s.current_version,
+        "up_to_date": s.up_to_date,
+        "given_at": serialize.iso(s.given_at),
+        "withdrawn_at": serialize.iso(s.withdrawn_at),
+    }
+
+
+@bp.get("/me/consent")
+@operation(
+    method="GET",
+    path="/me/consent",
+    summary="Your research consent (clients and therapists)",
+    response=ConsentOut,
+    errors=(403,),
+)
+def consent_detail():  # type: ignore[no-untyped-def]
+    return jsonify(consent_out(consent.status(db.session, caller())))
+
+
+@bp.put("/me/consent")
+@operation(
+    method="PUT",
+    path="/me/consent",
+    summary="Give (research true, current version) or withdraw research consent",
+    body=ConsentUpdate,
+    response=ConsentOut,
+    errors=(400, 403, 422),
+)
+def consent_update():  # type: ignore[no-untyped-def]
+    user = caller()
+    body = parse(ConsentUpdate)
+    state = consent.decide(db.session, user, body.research, body.version)
+    return jsonify(consent_out(state))

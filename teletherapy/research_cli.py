@@ -1,0 +1,72 @@
+"""`teletherapy analyze` (external paired data) and `teletherapy export` (the app's data).
+
+`analyze` needs no database: it reads a CSV in the format of docs/research.md, reports
+every bad cell (row and column) on stderr and leaves it out, never guessing. `export`
+writes the pseudonymous research export of the configured database.
+"""
+
+import json
+from pathlib import Path
+
+import click
+from flask.cli import with_appcontext
+
+
+@click.command("analyze")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print the JSON summary.")
+@click.option(
+    "--plots",
+    "plots_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Also write every figure as <kind>.svg and <kind>.png into this directory.",
+)
+def analyze(file: Path, as_json: bool, plots_dir: Path | None) -> None:
+    """Summarize paired client/therapist ratings from FILE.csv (readable report by default)."""
+    from ratings.analysis import summarize
+    from ratings.pairs_io import PairsFormatError, read_pairs_csv
+    from ratings.report import format_report
+
+    try:
+        df, problems = read_pairs_csv(file)
+    except PairsFormatError as exc:
+        raise click.ClickException(f"{file}: {exc}") from None
+    if problems:
+        click.echo(f"{len(problems)} problem(s) in {file}, left out:", err=True)
+        for problem in problems:
+            click.echo(f"  {problem}", err=True)
+    summary = summarize(df)
+    if as_json:
+        summary["input_problems"] = [p.__dict__ for p in problems]
+        click.echo(json.dumps(summary, indent=2, ensure_ascii=False))
+    else:
+        click.echo(format_report(summary), nl=False)
+    if plots_dir is not None:
+        from ratings.plots import write_plots
+
+        written = write_plots(df, summary, plots_dir)
+        click.echo(f"wrote {len(written)} figures to {plots_dir}", err=True)
+
+
+@click.command("export")
+@click.option(
+    "--out",
+    "out_dir",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Directory for long.csv, wide.csv and codebook.md (created if needed).",
+)
+@with_appcontext
+def export(out_dir: Path) -> None:
+    """The pseudonymous research export: consented, rated sessions only (audited)."""
+    from .extensions import db
+    from .services import research_export
+
+    for path in research_export.export_dir(db.session, out_dir):
+        click.echo(str(path))
+
+
+def register(cli_group: click.Group) -> None:
+    """Add `analyze` and `export` to the app's command group."""
+    cli_group.add_command(analyze)
+    cli_group.add_command(export)

@@ -1,0 +1,169 @@
+"""Researchers' reads: the summary, plots, paired rows and the dashboard, all audited.
+
+Each read of (pseudonymous) health data leaves one audit row with the filters and
+the number of pairs, never a score. ``ratings.analysis`` and ``ratings.plots``
+(pingouin, statsmodels, matplotlib) are imported here only when a read runs.
+"""
+
+from dataclasses import dataclass
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..models import Rating, TherapySession
+from . import audit
+from .errors import NotFound
+from .pseudonyms import Pseudonymizer
+from .research import (
+    Filters,
+    PairRow,
+    eligible,
+    instruments_in,
+    numbered_sessions,
+    pair_rows,
+    subscale_names,
+)
+
+PLOT_FORMATS = {"svg": "image/svg+xml", "png": "image/png"}
+RESERVED = {"score", "meta", "id"}  # client_<x> names read_pairs_csv keeps for itself
+
+
+def subscale_column(name: str) -> str:
+    """The part after client_/therapist_ for a subscale (never a reserved name)."""
+    return f"{name}_subscale" if name in RESERVED else name
+
+
+def frame(rows: list[PairRow]) -> Any:
+    """The pandas frame ``ratings.analysis.summarize`` reads (docs/research.md, Input)."""
+    import pandas as pd
+
+    subs = subscale_names(rows)
+    records = []
+    for r in rows:
+        record: dict[str, Any] = {
+            "dyad_id": r.dyad_pid,
+            "session_number": r.session_number,
+            "client_score": r.client.total,
+            "therapist_score": r.therapist.total,
+            "modality": r.modality,
+            "therapist_id": r.therapist_pid,
+            "rtt_ms": r.rtt_ms,
+            "packet_loss_pct": r.packet_loss_pct,
+        }
+        for name in subs:
+            column = subscale_column(name)
+            record[f"client_{column}"] = r.client.subscales.get(name)
+            record[f"therapist_{column}"] = r.therapist.subscales.get(name)
+        records.append(record)
+    columns = ["dyad_id", "session_number", "client_score", "therapist_score"]
+    df = pd.DataFrame.from_records(records, columns=columns if not records else None)
+    for col in ("client_score", "therapist_score", "rtt_ms", "packet_loss_pct"):
+        if col in df:
+            df[col] = df[col].astype(float)
+    return df
+
+
+def analyse(rows: list[PairRow], filters: Filters, *, full: bool) -> dict[str, Any]:
+    """The analysis JSON of these rows, with the filters and instruments it covers.
+
+    ``full``: fit the multilevel models unless there are more pairs than
+    RESEARCH_MULTILEVEL_MAX_PAIRS (they take minutes on large data)."""
+    from ratings.analysis import summarize
+
+    limit = int(current_app.config.get("RESEARCH_MULTILEVEL_MAX_PAIRS", 2000))
+    multilevel = full and len(rows) <= limit
+    summary = summarize(frame(rows), include_multilevel=multilevel)
+    if not multilevel:
+        summary["reasons"]["multilevel"] = (
+            f"not fitted here: more than {limit} pairs; run `teletherapy analyze` on the "
+            "export"
+            if full
+            else "not fitted on the dashboard (it is slow); see the API summary or "
+            "`teletherapy analyze`"
+        )
+    summary["filters"] = filters.as_args()
+    summary["instruments"] = instruments_in(rows)
+    return summary
+
+
+def _record(
+    db: Session, action: str, actor_id: str | None, filters: Filters, **more: Any
+) -> None:
+    audit.record(db, action, actor_id, "research", None, **filters.as_args(), **more)
+    db.commit()
+
+
+def summary(db: Session, actor_id: str, filters: Filters) -> dict[str, Any]:
+    """GET /api/v1/research/summary: the complete analysis JSON (audited)."""
+    rows = pair_rows(db, filters)
+    _record(db, "research.summary", actor_id, filters, n_pairs=len(rows))
+    return analyse(rows, filters, full=True)
+
+
+def pairs(db: Session, actor_id: str, filters: Filters) -> list[PairRow]:
+    """GET /api/v1/research/pairs: every row (audited; the caller pages them)."""
+    rows = pair_rows(db, filters)
+    _record(db, "research.pairs", actor_id, filters, n_pairs=len(rows))
+    return rows
+
+
+def plot_mimetype(kind: str, fmt: str) -> str:
+    """The media type of a plot; 404 for an unknown kind or format."""
+    from ratings.plots import KINDS
+
+    if kind not in KINDS or fmt not in PLOT_FORMATS:
+        raise NotFound("no such plot")
+    return PLOT_FORMATS[fmt]
+
+
+def plot(db: Session, actor_id: str, filters: Filters, kind: str, fmt: str) -> bytes:
+    """One figure as SVG or PNG bytes; 404 for an unknown kind or format."""
+    from ratings import plots
+
+    plot_mimetype(kind, fmt)
+    rows = pair_rows(db, filters)
+    _record(db, "research.plot", actor_id, filters, kind=kind, n_pairs=len(rows))
+    df = frame(rows)
+    # Only the trajectories mark ruptures from the summary; the others need none.
+    result = (
+        analyse(rows, filters, full=False) if kind == "trajectories" and rows else None
+    )
+    if fmt == "svg":
+        return plots.render_svg(kind, df, result).encode("utf-8")
+    return plots.render_png(kind, df, result)
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    summary: dict[str, Any]
+    n_pairs: int
+    options: dict[str, list[str]]
+
+
+def dashboard(db: Session, actor_id: str, filters: Filters) -> Dashboard:
+    """The researcher's page: summary without the multilevel models, filter choices."""
+    rows = pair_rows(db, filters)
+    _record(db, "research.dashboard", actor_id, filters, n_pairs=len(rows))
+    return Dashboard(analyse(rows, filters, full=False), len(rows), filter_options(db))
+
+
+def filter_options(db: Session) -> dict[str, list[str]]:
+    """Therapist pseudonyms and instrument ids that occur in the consented data."""
+    pid = Pseudonymizer()
+    therapists = {
+        pid("therapist", s.therapist_id) for s in numbered_sessions(db).values()
+    }
+    stmt = (
+        select(Rating.instrument_id)
+        .join(TherapySession, TherapySession.id == Rating.session_id)
+        .where(*eligible())
+        .distinct()
+    )
+    instruments = set(db.scalars(stmt))
+    pairs = current_app.config.get("INSTRUMENT_PAIRS", {})
+    for pair_id, forms in pairs.items():
+        if isinstance(forms, dict) and set(forms.values()) & instruments:
+            instruments.add(pair_id)
+    return {"therapists": sorted(therapists), "instruments": sorted(instruments)}

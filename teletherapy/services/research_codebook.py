@@ -1,0 +1,240 @@
+"""The codebook: every column of the exports, and the instruments behind the scores.
+
+Instruments are described by structure only (ids, versions, scale, scoring,
+subscales, score ranges): item text never leaves the app, licensed or not.
+"""
+
+from typing import Any
+
+from .research import PairRow, instruments_in, subscale_names
+from .research_analysis import subscale_column
+
+PSEUDONYMS = (
+    "Keyed HMAC-SHA256 of internal random ids with the deployment's secret key "
+    "(first 16 hex digits, prefixed S- session, D- dyad, T- therapist): stable within "
+    "one deployment, unlinkable to names or e-mail addresses without the key."
+)
+FIXED = {
+    "session_id": ("text", "Pseudonym of the session (S-…)."),
+    "dyad_id": ("text", "Pseudonym of the client–therapist pair (D-…)."),
+    "therapist_id": (
+        "text",
+        "Pseudonym of the therapist (T-…); dyads nest in therapists.",
+    ),
+    "session_number": (
+        "integer",
+        "Position of the session among the dyad's ended sessions, oldest = 1, counted "
+        "before any filter; a gap is a session not rated by both or filtered out.",
+    ),
+    "modality": (
+        "text",
+        "How the session took place: video, audio, chat or in_person.",
+    ),
+    "instrument_client": ("text", "Id of the client's form (see Instruments)."),
+    "instrument_client_version": ("text", "Version of the client's form."),
+    "instrument_therapist": ("text", "Id of the therapist's form (see Instruments)."),
+    "instrument_therapist_version": ("text", "Version of the therapist's form."),
+    "client_score": ("number", "Client's total score on their form."),
+    "therapist_score": ("number", "Therapist's total score on their form."),
+    "difference": (
+        "number",
+        "client_score − therapist_score (positive: client higher).",
+    ),
+    "perspective": ("text", "Who rated: client or therapist."),
+    "instrument_id": ("text", "Id of the rater's form (see Instruments)."),
+    "instrument_version": ("text", "Version of the rater's form."),
+    "total": (
+        "number",
+        "The rater's total score; blank when too many answers were missing.",
+    ),
+    "rtt_ms": (
+        "number",
+        "Median round-trip time (ms) of the session's connection-quality samples from "
+        "both participants; blank when none were recorded (in person, chat).",
+    ),
+    "packet_loss_pct": ("number", "Mean packet loss (%) of the same samples."),
+    "quality_samples": ("integer", "Number of connection-quality samples."),
+}
+WIDE_FIXED = [
+    "session_id",
+    "dyad_id",
+    "therapist_id",
+    "session_number",
+    "modality",
+    "instrument_client",
+    "instrument_client_version",
+    "instrument_therapist",
+    "instrument_therapist_version",
+    "client_score",
+    "therapist_score",
+    "difference",
+]
+LONG_FIXED = [
+    "session_id",
+    "dyad_id",
+    "therapist_id",
+    "session_number",
+    "modality",
+    "perspective",
+    "instrument_id",
+    "instrument_version",
+    "total",
+]
+QUALITY = ["rtt_ms", "packet_loss_pct", "quality_samples"]
+
+
+def _col(name: str, kind: str, description: str) -> dict[str, str]:
+    return {"name": name, "type": kind, "description": description}
+
+
+def _subscale_text(name: str, who: str) -> str:
+    return (
+        f"{who} score on the subscale '{name}' (see Instruments for its range); blank "
+        "when the subscale was not asked (e.g. digital in person) or not scorable."
+    )
+
+
+def columns(subscales: list[str]) -> dict[str, list[dict[str, str]]]:
+    wide = [_col(n, *FIXED[n]) for n in WIDE_FIXED]
+    for who in ("client", "therapist"):
+        wide += [
+            _col(
+                f"{who}_{subscale_column(s)}",
+                "number",
+                _subscale_text(s, who.title() + "'s"),
+            )
+            for s in subscales
+        ]
+    long = [_col(n, *FIXED[n]) for n in LONG_FIXED]
+    long += [
+        _col(f"subscale_{s}", "number", _subscale_text(s, "The rater's"))
+        for s in subscales
+    ]
+    quality = [_col(n, *FIXED[n]) for n in QUALITY]
+    return {"wide": wide + quality, "long": long + quality}
+
+
+def _range(items: list[Any], scoring: str) -> list[float] | None:
+    if not items:
+        return None
+    if scoring == "mean":
+        return [min(i.min for i in items), max(i.max for i in items)]
+    return [sum(i.min for i in items), sum(i.max for i in items)]
+
+
+def describe_instrument(form: Any) -> dict[str, Any]:
+    """Structure of one form (never its items' text)."""
+    counted = [
+        i
+        for i in form.items
+        if any(s.id == i.subscale and s.in_total for s in form.subscales)
+    ]
+    return {
+        "id": form.id,
+        "version": form.version,
+        "title": form.title,
+        "perspective": form.perspective,
+        "scoring": form.scoring,
+        "item_scale": [form.scale.min, form.scale.max],
+        "n_items": len(form.items),
+        "total_range": _range(counted, form.scoring),
+        "validated": form.validated,
+        "licence": form.licence,
+        "subscales": [
+            {
+                "id": s.id,
+                "label": s.label,
+                "in_total": s.in_total,
+                "range": _range(list(form.items_in(s.id)), form.scoring),
+            }
+            for s in form.subscales
+        ],
+    }
+
+
+def _instruments(rows: list[PairRow]) -> list[dict[str, Any]]:
+    from ratings import InstrumentError, InstrumentNotFound
+
+    from . import instruments as registry
+
+    forms = sorted(
+        {
+            (c[f"{p}_id"], c[f"{p}_version"])
+            for c in instruments_in(rows)
+            for p in ("client", "therapist")
+        }
+    )
+    out = []
+    for form_id, version in forms:
+        try:
+            out.append(describe_instrument(registry.registry().get(form_id, version)))
+        except (InstrumentNotFound, InstrumentError):
+            out.append(
+                {"id": form_id, "version": version, "missing": "definition not found"}
+            )
+    return out
+
+
+def codebook(rows: list[PairRow], consent_version: str) -> dict[str, Any]:
+    return {
+        "consent_version": consent_version,
+        "pseudonyms": PSEUDONYMS,
+        "difference": "client − therapist",
+        "files": columns(subscale_names(rows)),
+        "instruments": _instruments(rows),
+    }
+
+
+def codebook_markdown(book: dict[str, Any]) -> str:
+    """The codebook as Markdown (written by `teletherapy export`)."""
+    lines = [
+        "# Codebook of the research export",
+        "",
+        f"Consent text version {book['consent_version']}. Differences are "
+        f"{book['difference']}. Pseudonyms: {book['pseudonyms']}",
+        "",
+    ]
+    for shape, title in (
+        ("wide", "one row per rated session"),
+        ("long", "one row per rating"),
+    ):
+        lines += [
+            f"## {shape}.csv ({title})",
+            "",
+            "| column | type | meaning |",
+            "|---|---|---|",
+        ]
+        lines += [
+            f"| `{c['name']}` | {c['type']} | {c['description']} |"
+            for c in book["files"][shape]
+        ]
+        lines.append("")
+    lines += ["## Instruments", ""]
+    for form in book["instruments"]:
+        lines += _instrument_markdown(form)
+    return "\n".join(lines)
+
+
+def _span(pair: list[float] | None) -> str:
+    return f"{pair[0]}–{pair[1]}" if pair else "—"
+
+
+def _instrument_markdown(form: dict[str, Any]) -> list[str]:
+    if "missing" in form:
+        return [f"- `{form['id']}` {form['version']}: {form['missing']}", ""]
+    lines = [
+        f"### `{form['id']}` version {form['version']} ({form['perspective']})",
+        "",
+        f"{form['title']}. {form['n_items']} items scored {_span(form['item_scale'])}; "
+        f"scoring: {form['scoring']}; total {_span(form['total_range'])}. Validated: "
+        f"{'yes' if form['validated'] else 'no'}. Licence: {form['licence']}",
+        "",
+        "| subscale | label | in the total | range |",
+        "|---|---|---|---|",
+    ]
+    for sub in form["subscales"]:
+        in_total = "yes" if sub["in_total"] else "no"
+        lines.append(
+            f"| `{sub['id']}` | {sub['label']} | {in_total} | {_span(sub['range'])} |"
+        )
+    return [*lines, ""]

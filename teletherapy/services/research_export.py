@@ -1,0 +1,158 @@
+"""Research exports: CSV long and wide, and the codebook that describes every column.
+
+``wide`` has one row per rated session and is ready for ``teletherapy analyze`` and
+``ratings.pairs_io.read_pairs_csv`` (its column names are that input format);
+``long`` has one row per rating (two per session) for multilevel software.
+Cells are pseudonyms, numbers and fixed words only: nothing a person typed.
+"""
+
+import csv
+import io
+import os
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from flask import current_app
+from sqlalchemy.orm import Session
+
+from . import audit
+from .errors import Invalid
+from .research import Filters, PairRow, pair_rows, subscale_names
+from .research_analysis import subscale_column
+from .research_codebook import codebook, codebook_markdown
+
+SHAPES = ("long", "wide")
+ID_COLUMNS = ["session_id", "dyad_id", "therapist_id", "session_number", "modality"]
+QUALITY_COLUMNS = ["rtt_ms", "packet_loss_pct", "quality_samples"]
+
+
+def parse_shape(value: str | None) -> str:
+    shape = (value or "wide").strip()
+    if shape not in SHAPES:
+        raise Invalid(
+            "invalid query", {"shape": f"must be long or wide (got {shape[:40]!r})"}
+        )
+    return shape
+
+
+def _cell(value: Any) -> Any:
+    return "" if value is None else value
+
+
+def _ids(r: PairRow) -> list[Any]:
+    return [r.session_pid, r.dyad_pid, r.therapist_pid, r.session_number, r.modality]
+
+
+def _quality(r: PairRow) -> list[Any]:
+    return [_cell(r.rtt_ms), _cell(r.packet_loss_pct), r.quality_samples]
+
+
+def wide_columns(subscales: list[str]) -> list[str]:
+    sides = [
+        f"{p}_{subscale_column(s)}" for p in ("client", "therapist") for s in subscales
+    ]
+    instruments = [
+        "instrument_client",
+        "instrument_client_version",
+        "instrument_therapist",
+        "instrument_therapist_version",
+    ]
+    scores = ["client_score", "therapist_score", "difference"]
+    return [*ID_COLUMNS, *instruments, *scores, *sides, *QUALITY_COLUMNS]
+
+
+def long_columns(subscales: list[str]) -> list[str]:
+    rating = ["perspective", "instrument_id", "instrument_version", "total"]
+    subs = [f"subscale_{s}" for s in subscales]
+    return [*ID_COLUMNS, *rating, *subs, *QUALITY_COLUMNS]
+
+
+def wide_rows(rows: list[PairRow], subscales: list[str]) -> Iterable[list[Any]]:
+    for r in rows:
+        c, t = r.client, r.therapist
+        instruments = [
+            c.instrument_id,
+            c.instrument_version,
+            t.instrument_id,
+            t.instrument_version,
+        ]
+        scores = [_cell(c.total), _cell(t.total), _cell(r.difference)]
+        sides = [_cell(side.subscales.get(s)) for side in (c, t) for s in subscales]
+        yield [*_ids(r), *instruments, *scores, *sides, *_quality(r)]
+
+
+def long_rows(rows: list[PairRow], subscales: list[str]) -> Iterable[list[Any]]:
+    for r in rows:
+        for perspective, side in (("client", r.client), ("therapist", r.therapist)):
+            rating = [
+                perspective,
+                side.instrument_id,
+                side.instrument_version,
+                _cell(side.total),
+            ]
+            subs = [_cell(side.subscales.get(s)) for s in subscales]
+            yield [*_ids(r), *rating, *subs, *_quality(r)]
+
+
+def to_csv(rows: list[PairRow], shape: str) -> str:
+    subs = subscale_names(rows)
+    columns, body = (
+        (wide_columns(subs), wide_rows(rows, subs))
+        if shape == "wide"
+        else (long_columns(subs), long_rows(rows, subs))
+    )
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(columns)
+    writer.writerows(body)
+    return buffer.getvalue()
+
+
+def export_csv(db: Session, actor_id: str, filters: Filters, shape: str) -> str:
+    """One CSV download (audited: who, which shape, which filters, how many rows)."""
+    rows = pair_rows(db, filters)
+    details = {**filters.as_args(), "shape": shape, "n_pairs": len(rows)}
+    audit.record(db, "research.export", actor_id, "research", None, **details)
+    db.commit()
+    return to_csv(rows, shape)
+
+
+def codebook_for(db: Session, filters: Filters | None = None) -> dict[str, Any]:
+    """The codebook of the data an export with these filters would hold."""
+    rows = pair_rows(db, filters or Filters())
+    return codebook(rows, str(current_app.config["CONSENT_VERSION"]))
+
+
+def _write_private(path: Path, text: str) -> Path:
+    """Health data, if pseudonymous: readable by the exporting account only."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+        fh.write(text)
+    os.chmod(path, 0o600)  # an existing file keeps its old mode through O_TRUNC
+    return path
+
+
+def export_dir(db: Session, out_dir: str | Path) -> list[Path]:
+    """`teletherapy export`: long.csv, wide.csv and codebook.md (audited, actor "cli")."""
+    rows = pair_rows(db, Filters())
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    book = codebook(rows, str(current_app.config["CONSENT_VERSION"]))
+    files = {f"{shape}.csv": to_csv(rows, shape) for shape in SHAPES}
+    files["codebook.md"] = codebook_markdown(book)
+    for name, text in files.items():
+        written.append(_write_private(out / name, text))
+    audit.record(
+        db,
+        "research.export",
+        None,
+        "research",
+        None,
+        shape="long+wide",
+        via="cli",
+        n_pairs=len(rows),
+    )
+    db.commit()
+    return written

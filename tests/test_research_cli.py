@@ -1,0 +1,113 @@
+"""`teletherapy analyze` and `teletherapy export` (teletherapy/research_cli.py)."""
+
+import json
+import stat
+
+import click
+import pytest
+
+from ratings.pairs_io import read_pairs_csv
+from teletherapy import research_cli
+
+from .research_helpers import audit_actions, consent, history
+
+GOOD = """dyad_id,session_number,client_score,therapist_score,modality
+a,1,40,36,video
+a,2,42,37,video
+a,3,41,39,chat
+b,1,38,35,video
+b,2,44,40,audio
+b,3,39,39,chat
+"""
+
+
+@pytest.fixture
+def good_csv(tmp_path):  # type: ignore[no-untyped-def]
+    path = tmp_path / "pairs.csv"
+    path.write_text(GOOD)
+    return path
+
+
+def test_analyze_prints_the_readable_report(runner, good_csv):
+    r = runner.invoke(research_cli.analyze, [str(good_csv)])
+    assert r.exit_code == 0, r.output
+    assert r.stdout.startswith("Client vs therapist alliance ratings")
+    assert "n = 6 session pairs from 2 dyads" in r.stdout
+    assert "Clients rated the alliance higher" in r.stdout
+
+
+def test_analyze_json_is_the_contract_summary(runner, good_csv):
+    r = runner.invoke(research_cli.analyze, [str(good_csv), "--json"])
+    assert r.exit_code == 0, r.output
+    summary = json.loads(r.stdout)
+    assert summary["n_pairs"] == 6 and summary["n_dyads"] == 2
+    assert set(summary["by_modality"]) == {"video", "chat", "audio"}
+    assert summary["mean_difference"] == pytest.approx(18 / 6)
+    assert summary["input_problems"] == []
+
+
+def test_analyze_reports_bad_cells_by_row_and_column_and_excludes_them(
+    runner, tmp_path
+):
+    path = tmp_path / "bad.csv"
+    path.write_text(GOOD + "c,1,,30,video\nc,2,six,31,video\nc,3,40,32,video\n")
+    r = runner.invoke(research_cli.analyze, [str(path), "--json"])
+    assert r.exit_code == 0, r.output
+    assert "2 problem(s)" in r.stderr
+    assert "row 8, column client_score (''): blank; row excluded" in r.stderr
+    assert "row 9, column client_score ('six'): not a number; row excluded" in r.stderr
+    summary = json.loads(r.stdout)
+    assert summary["n_pairs"] == 7
+    assert [(p["row"], p["column"]) for p in summary["input_problems"]] == [
+        (8, "client_score"),
+        (9, "client_score"),
+    ]
+
+
+def test_analyze_missing_columns_is_a_clear_error(runner, tmp_path):
+    path = tmp_path / "short.csv"
+    path.write_text("dyad_id,client_score\na,40\n")
+    r = runner.invoke(research_cli.analyze, [str(path)])
+    assert r.exit_code != 0
+    assert "missing required column(s): session_number, therapist_score" in r.output
+
+
+def test_analyze_writes_every_plot(runner, good_csv, tmp_path):
+    out = tmp_path / "figures"
+    r = runner.invoke(research_cli.analyze, [str(good_csv), "--plots", str(out)])
+    assert r.exit_code == 0, r.output
+    names = sorted(p.name for p in out.iterdir())
+    kinds = ("bland_altman", "modality", "scatter", "trajectories")
+    assert names == sorted(f"{k}.{ext}" for k in kinds for ext in ("png", "svg"))
+
+
+def test_export_writes_long_wide_and_codebook(app, runner, make_user, tmp_path):
+    therapist, patient = make_user("therapist"), make_user("client")
+    consent(app, therapist, patient)
+    history(app, therapist, patient, 3)
+    out = tmp_path / "export"
+    r = runner.invoke(research_cli.export, ["--out", str(out)])
+    assert r.exit_code == 0, r.output
+    assert sorted(p.name for p in out.iterdir()) == [
+        "codebook.md",
+        "long.csv",
+        "wide.csv",
+    ]
+    for path in out.iterdir():
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    df, problems = read_pairs_csv(out / "wide.csv")
+    assert problems == [] and len(df) == 3
+    assert (out / "long.csv").read_text().count("\n") == 7
+    book = (out / "codebook.md").read_text()
+    assert "`client_score`" in book and "`dta-c` version 1.0" in book
+    (row,) = audit_actions(app, "research.export")
+    assert row.actor_id is None and row.ip == "cli"
+    assert row.details == {"shape": "long+wide", "via": "cli", "n_pairs": 3}
+    analyzed = runner.invoke(research_cli.analyze, [str(out / "wide.csv"), "--json"])
+    assert json.loads(analyzed.stdout)["n_pairs"] == 3
+
+
+def test_register_adds_both_commands():
+    group = click.Group("teletherapy")
+    research_cli.register(group)
+    assert set(group.commands) == {"analyze", "export"}

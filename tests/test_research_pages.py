@@ -1,0 +1,168 @@
+"""The researcher's pages: the answer first, plots with guides and downloads, exports."""
+
+import html as entities
+import re
+
+import pytest
+
+from .research_helpers import audit_actions, consent, history, rated_session
+
+PLOT_KINDS = ("scatter", "bland_altman", "trajectories", "modality")
+
+
+@pytest.fixture
+def researcher(client, auth, make_user):  # type: ignore[no-untyped-def]
+    user = make_user("researcher", name="Quinn Analyst")
+    auth.login(user)
+    return user
+
+
+@pytest.fixture
+def data(app, make_user):  # type: ignore[no-untyped-def]
+    t1, t2 = make_user("therapist"), make_user("therapist")
+    c1, c2 = make_user("client"), make_user("client")
+    consent(app, t1, t2, c1, c2)
+    history(app, t1, c1, 4)
+    history(app, t2, c2, 3, modality="audio")
+
+
+def _page(client, path: str = "/research/", status: int = 200) -> str:  # type: ignore[no-untyped-def]
+    r = client.get(path)
+    assert r.status_code == status, r.status_code
+    return entities.unescape(r.get_data(as_text=True))
+
+
+def test_dashboard_leads_with_direction_size_ci_and_n(client, researcher, data):
+    page = _page(client)
+    answer = page.index('data-testid="research-answer"')
+    assert answer < page.index('data-testid="research-plots"')
+    assert "Clients rated the alliance higher than therapists, by" in page
+    assert "n = 7 session pairs from 2 dyads" in page
+    assert "95% CI" in page and "ICC(A,1)" in page and "Bland–Altman" in page
+    assert "By modality" in page and "Audio only" in page
+    assert "<script" not in page  # CSP: no inline scripts, none needed
+    assert "css/research.css" in page
+
+
+def test_every_plot_has_an_image_a_reading_guide_and_downloads(
+    client, researcher, data
+):
+    page = _page(client, "/research/?modality=audio")
+    for kind in PLOT_KINDS:
+        src = f"/research/plots/{kind}.svg?modality=audio"
+        assert f'<img src="{src}"' in page
+        assert f'href="{src}" download="{kind}.svg"' in page
+        assert (
+            f'href="/research/plots/{kind}.png?modality=audio" download="{kind}.png"'
+            in page
+        )
+    assert page.count("<figcaption>") == 4
+    assert 'href="/research/export.csv?shape=wide&modality=audio"' in page
+
+
+@pytest.mark.parametrize("kind", PLOT_KINDS)
+def test_plots_are_svg_and_png(client, researcher, data, kind):
+    svg = client.get(f"/research/plots/{kind}.svg")
+    assert svg.status_code == 200 and svg.mimetype == "image/svg+xml"
+    assert "<svg" in svg.get_data(as_text=True)
+    assert "n = 7 pairs" in svg.get_data(as_text=True) or kind == "trajectories"
+    png = client.get(f"/research/plots/{kind}.png?modality=audio")
+    assert png.status_code == 200 and png.mimetype == "image/png"
+    assert png.data.startswith(b"\x89PNG")
+
+
+def test_unknown_plot_is_404_before_bad_filters_are_422(client, researcher):
+    assert client.get("/research/plots/pie.svg").status_code == 404
+    assert client.get("/research/plots/scatter.gif").status_code == 404
+    assert client.get("/research/plots/pie.svg?modality=zoom").status_code == 404
+    assert client.get("/research/plots/scatter.svg?modality=zoom").status_code == 422
+
+
+def test_empty_data_says_so_and_shows_no_plots(client, researcher):
+    page = _page(client)
+    assert (
+        'data-testid="research-empty"' in page and "No data for these filters" in page
+    )
+    assert "<img" not in page
+
+
+def test_tiny_data_says_statistics_need_more_pairs(app, client, researcher, make_user):
+    therapist, patient = make_user("therapist"), make_user("client")
+    consent(app, therapist, patient)
+    rated_session(app, therapist, patient)
+    page = _page(client)
+    assert 'data-testid="research-tiny"' in page and "need at least 3" in page
+    assert "Not computed:" in page and page.count("<img") == 4
+
+
+def test_bad_filters_are_shown_per_field_with_422(client, researcher, data):
+    page = _page(client, "/research/?modality=zoom&from=2026-02-31", status=422)
+    assert "must be one of video, audio, chat, in_person (got 'zoom')" in page
+    assert 'id="f-from" name="from"' in page and 'aria-invalid="true"' in page
+    assert "<img" not in page
+
+
+def test_filter_form_offers_pseudonyms_only(app, client, researcher, data):
+    page = _page(client)
+    options = re.findall(r'<option value="(T-[0-9a-f]{16})"', page)
+    assert len(options) == 2
+    therapist = options[0]
+    page = _page(client, f"/research/?therapist={therapist}")
+    assert (
+        "n = 4 session pairs from 1 dyads" in page
+        or "n = 3 session pairs from 1 dyads" in page
+    )
+    assert f'<option value="{therapist}" selected>' in page
+
+
+def test_web_export_and_codebook(client, researcher, data):
+    wide = client.get("/research/export.csv?shape=wide&modality=audio")
+    assert wide.status_code == 200 and wide.mimetype == "text/csv"
+    assert wide.get_data(as_text=True).count("\n") == 4  # header + 3 sessions
+    assert client.get("/research/export.csv?shape=tall").status_code == 422
+    page = _page(client, "/research/codebook")
+    assert "<code>client_score</code>" in page and "<code>subscale_goal</code>" in page
+    assert "dta-c" in page and "Shared goals" in page
+
+
+def test_pages_plots_and_exports_are_audited(app, client, researcher, data):
+    client.get("/research/?modality=video")
+    client.get("/research/plots/scatter.svg?modality=video")
+    client.get("/research/export.csv?shape=long")
+    actions = [(r.action, r.details) for r in audit_actions(app, "research.")]
+    assert actions == [
+        ("research.dashboard", {"modality": "video", "n_pairs": 4}),
+        ("research.plot", {"modality": "video", "kind": "scatter", "n_pairs": 4}),
+        ("research.export", {"shape": "long", "n_pairs": 7}),
+    ]
+
+
+@pytest.mark.parametrize("role", ["therapist", "client", "admin"])
+def test_other_roles_cannot_open_research_pages(client, auth, make_user, role):
+    auth.login(make_user(role))
+    for path in (
+        "/research/",
+        "/research/plots/scatter.svg",
+        "/research/export.csv",
+        "/research/codebook",
+    ):
+        assert client.get(path).status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("role", "link", "absent"),
+    [
+        ("researcher", 'href="/research/">Research</a>', "Research consent"),
+        ("client", 'href="/consent">Research consent</a>', 'href="/research/"'),
+        ("therapist", 'href="/consent">Research consent</a>', 'href="/research/"'),
+    ],
+)
+def test_nav_links_by_role(client, auth, make_user, role, link, absent):
+    auth.login(make_user(role))
+    page = _page(client, "/settings")
+    assert link in page and absent not in page
+
+
+def test_researcher_dashboard_leads_to_the_research_pages(client, researcher):
+    page = _page(client, "/researcher")
+    assert 'href="/research/" data-testid="open-research"' in page
