@@ -31,14 +31,32 @@ def parse(model: type[M]) -> M:
         data = None
     if not isinstance(data, dict):
         abort(400, description="the request body must be a JSON object")
-    if b"\\u0000" in raw:  # PostgreSQL text cannot hold NUL
+    nul = _nul_paths(data)  # PostgreSQL text cannot hold NUL: a 422, never a 500
+    if nul:
         raise Invalid(
-            "invalid fields", {"body": "NUL characters are not allowed in text"}
+            "invalid fields", {p: "NUL characters are not allowed" for p in nul}
         )
     try:
         return model.model_validate_json(raw)
     except ValidationError as exc:
         raise Invalid("invalid fields", field_errors(exc)) from None
+
+
+def _nul_paths(value: Any, path: str = "") -> list[str]:
+    """Dotted paths of the strings (and keys) in a JSON value that contain NUL."""
+    if isinstance(value, str):
+        return [path or "body"] if "\x00" in value else []
+    if isinstance(value, dict):
+        found = []
+        for key, item in value.items():
+            sub = f"{path}.{key}" if path else str(key)
+            found += [sub] if "\x00" in str(key) else _nul_paths(item, sub)
+        return found
+    if isinstance(value, list):
+        return [
+            p for i, item in enumerate(value) for p in _nul_paths(item, f"{path}.{i}")
+        ]
+    return []
 
 
 def field_errors(exc: ValidationError) -> dict[str, str]:
