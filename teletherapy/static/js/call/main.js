@@ -11,6 +11,7 @@ const $ = (id) => document.getElementById(id);
 const wantsMedia = cfg.modality !== "chat";
 
 let media = null;
+let mediaReady = Promise.resolve(null);
 let socket = null;
 let neg = null;
 let chat = null;
@@ -38,18 +39,24 @@ function show(section) {
 // ---- pre-call check ------------------------------------------------------------
 async function precall() {
   if (!wantsMedia) return;
-  media = new LocalMedia({ video: cfg.modality === "video" });
+  const local = new LocalMedia({ video: cfg.modality === "video" });
   $("media-error").hidden = true;
-  try {
-    await media.start({ audioId: $("mic-select").value || undefined, videoId: $("camera-select").value || undefined });
-    $("local-video").srcObject = media.stream;
-    await fillDevices();
-    meterLoop();
-  } catch (err) {
-    media = null;
-    $("media-error-text").textContent = explain(err);
-    $("media-error").hidden = false;
-  }
+  // The peer connection waits for this: tracks are added whenever they are ready.
+  mediaReady = (async () => {
+    try {
+      await local.start({ audioId: $("mic-select").value || undefined, videoId: $("camera-select").value || undefined });
+      media = local;
+      $("local-video").srcObject = local.stream;
+      await fillDevices();
+      meterLoop();
+      return local;
+    } catch (err) {
+      $("media-error-text").textContent = explain(err);
+      $("media-error").hidden = false;
+      return null;
+    }
+  })();
+  await mediaReady;
 }
 
 async function fillDevices() {
@@ -166,8 +173,14 @@ function ensurePeer() {
     if (video.srcObject !== e.detail.stream) video.srcObject = e.detail.stream || new MediaStream([e.detail.track]);
   });
   neg.addEventListener("state", () => onPeerState());
-  if (media) for (const t of media.stream.getTracks()) neg.pc.addTrack(t, media.stream);
-  else if (wantsMedia) neg.pc.addTransceiver("audio", { direction: "recvonly" });
+  const pc = neg.pc;
+  // Media may still be starting (slow devices): add it when it is there, which
+  // triggers negotiation; without a device, still receive the other side's audio.
+  mediaReady.then((ready) => {
+    if (!neg || neg.pc !== pc) return;
+    if (ready) for (const t of ready.stream.getTracks()) pc.addTrack(t, ready.stream);
+    else if (wantsMedia) pc.addTransceiver("audio", { direction: "recvonly" });
+  });
   monitor = new QualityMonitor(neg.pc);
   clearInterval(qualityTimer);
   qualityTimer = setInterval(reportQuality, 5000);
