@@ -17,6 +17,7 @@ def login(browser: Browser, base_url: str, user: dict[str, str]) -> Page:
     context = browser.new_context(viewport={"width": 1200, "height": 800})
     page = context.new_page()
     page.on("dialog", lambda dialog: dialog.accept())
+    _record_console(page)
     page.goto(base_url + "/login")
     page.get_by_test_id("login-email").fill(user["email"])
     page.get_by_test_id("login-password").fill(user["password"])
@@ -36,7 +37,32 @@ def poll(
         if until(value):
             return value
         time.sleep(0.25)
-    raise AssertionError(f"condition not met within {timeout} s; last value {value!r}")
+    raise AssertionError(
+        f"condition not met within {timeout} s; last value {value!r}\n"
+        + console_tail(page)
+    )
+
+
+_CONSOLE: dict[int, list[str]] = {}
+
+
+def _record_console(page: Page) -> None:
+    """Keep the page's console and errors so a failed wait can show them."""
+    lines = _CONSOLE.setdefault(id(page), [])
+    page.on("console", lambda m: lines.append(f"console.{m.type}: {m.text}"))
+    page.on("pageerror", lambda e: lines.append(f"pageerror: {e}"))
+    page.on("websocket", lambda ws: _record_socket(ws, lines))
+
+
+def _record_socket(ws, lines: list[str]) -> None:  # type: ignore[no-untyped-def]
+    """Socket.IO frames, cut short: which events went where, not their content."""
+    ws.on("framesent", lambda f: lines.append(f"ws> {str(f)[:90]}"))
+    ws.on("framereceived", lambda f: lines.append(f"ws< {str(f)[:90]}"))
+
+
+def console_tail(page: Page, n: int = 40) -> str:
+    lines = _CONSOLE.get(id(page), [])[-n:]
+    return "browser console (last lines):\n" + "\n".join(lines or ["(nothing)"])
 
 
 DIAGNOSTICS = (

@@ -161,12 +161,30 @@ async function refreshIce() {
 }
 
 // ---- the peer connection -------------------------------------------------------
+// One offerer for the first negotiation: the impolite side (the therapist) offers
+// as soon as its media is ready; the polite side adds its tracks while answering
+// (Negotiator.beforeAnswer) and only offers itself if no offer came within
+// POLITE_OFFER_AFTER_MS (e.g. the therapist's media path survived a reload here).
+// Both offering at once is handled by perfect negotiation, but Chromium then
+// sometimes never gathers candidates after the polite side's rollback.
+const POLITE_OFFER_AFTER_MS = 5000;
+
 function ensurePeer() {
   if (neg) return neg;
+  let tracksAdded = false;
+  const addLocalMedia = async (pc, answering = false) => {
+    const ready = await mediaReady;
+    if (tracksAdded || !neg || neg.pc !== pc) return;
+    tracksAdded = true;
+    if (ready) for (const t of ready.stream.getTracks()) pc.addTrack(t, ready.stream);
+    // an offerer without devices still asks to receive; an answerer has the offer's
+    else if (wantsMedia && !answering) pc.addTransceiver("audio", { direction: "recvonly" });
+  };
   neg = new Negotiator({
     ...ice,
     polite,
     send: (signal) => socket.request("signal", { session_id: cfg.sessionId, ...signal }),
+    beforeAnswer: () => addLocalMedia(pc, true),
   });
   neg.addEventListener("track", (e) => {
     const video = $("remote-video");
@@ -174,13 +192,10 @@ function ensurePeer() {
   });
   neg.addEventListener("state", () => onPeerState());
   const pc = neg.pc;
-  // Media may still be starting (slow devices): add it when it is there, which
+  // Media may still be starting (slow devices): it is added when it is there, which
   // triggers negotiation; without a device, still receive the other side's audio.
-  mediaReady.then((ready) => {
-    if (!neg || neg.pc !== pc) return;
-    if (ready) for (const t of ready.stream.getTracks()) pc.addTrack(t, ready.stream);
-    else if (wantsMedia) pc.addTransceiver("audio", { direction: "recvonly" });
-  });
+  if (!polite) addLocalMedia(pc);
+  else setTimeout(() => addLocalMedia(pc), POLITE_OFFER_AFTER_MS);
   monitor = new QualityMonitor(neg.pc);
   clearInterval(qualityTimer);
   qualityTimer = setInterval(reportQuality, 5000);

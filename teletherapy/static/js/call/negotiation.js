@@ -1,10 +1,13 @@
 // Perfect negotiation (W3C WebRTC 1.0 §10.7 example; MDN "Perfect negotiation"):
 // the polite peer (the client) yields on glare, the impolite one (the therapist) ignores.
+// `beforeAnswer` runs between applying a remote offer and answering it: the polite
+// side adds its tracks there, so the first negotiation of a call has one offerer.
 export class Negotiator extends EventTarget {
-  constructor({ iceServers, iceTransportPolicy, polite, send }) {
+  constructor({ iceServers, iceTransportPolicy, polite, send, beforeAnswer = async () => {} }) {
     super();
     this.polite = polite;
     this.send = send;
+    this.beforeAnswer = beforeAnswer;
     this.makingOffer = false;
     this.ignoreOffer = false;
     this.settingRemoteAnswer = false;
@@ -53,6 +56,7 @@ export class Negotiator extends EventTarget {
       await this.pc.setRemoteDescription(description);
       this.settingRemoteAnswer = false;
       if (description.type === "offer") {
+        await this.beforeAnswer();
         await this.pc.setLocalDescription();
         this.send({ description: this.pc.localDescription.toJSON() });
       }
