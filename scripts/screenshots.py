@@ -16,7 +16,7 @@ sys.path.insert(0, str(ROOT))
 
 from playwright.sync_api import sync_playwright  # noqa: E402
 
-from tests.e2e.browser import launch, poll, DIAGNOSTICS  # noqa: E402
+from tests.e2e.browser import DIAGNOSTICS, launch, poll  # noqa: E402
 from tests.e2e.conftest import LiveServer  # noqa: E402
 
 OUT = ROOT / "docs" / "img"
@@ -27,7 +27,10 @@ def main() -> None:
     server = LiveServer(database_url=f"sqlite:///{tmp}/demo.sqlite")
     server.cli("db", "upgrade")
     out = server.cli("demo", "--dyads", "6", "--sessions", "8")
-    creds = {r: {"email": e, "password": p} for r, e, p in re.findall(r"(\w+)\s+(\S+@demo\.example)\s+(\S+)", out)}
+    creds = {
+        r: {"email": e, "password": p}
+        for r, e, p in re.findall(r"(\w+)\s+(\S+@demo\.example)\s+(\S+)", out)
+    }
     server.start(tmp)
     OUT.mkdir(parents=True, exist_ok=True)
     try:
@@ -46,11 +49,16 @@ def main() -> None:
                 page.get_by_test_id("login-submit").click()
                 pages[role] = page
             t = pages["therapist"]
-            t.fill("#scheduled_start", time.strftime("%Y-%m-%dT%H:%M", time.gmtime(time.time() + 600)))
+            t.fill(
+                "#scheduled_start",
+                time.strftime("%Y-%m-%dT%H:%M", time.gmtime(time.time() + 600)),
+            )
             t.select_option("#client_id", label="Sam Client")
             t.get_by_role("button", name="Schedule session").click()
             t.screenshot(path=OUT / "therapist-dashboard.png", full_page=True)
-            sid = t.locator("[data-session-row]").first.get_attribute("data-session-row")
+            sid = t.locator("[data-session-row]").first.get_attribute(
+                "data-session-row"
+            )
             c = pages["client"]
             c.goto(f"{server.url}/sessions/{sid}")
             c.get_by_test_id("join").click()
@@ -68,10 +76,14 @@ def main() -> None:
             for page in (c, t):
                 page.wait_for_url("**/rating")
             c.screenshot(path=OUT / "rating-form.png", full_page=True)
-            researcher = browser.new_context(viewport={"width": 1200, "height": 900}).new_page()
+            researcher = browser.new_context(
+                viewport={"width": 1200, "height": 900}
+            ).new_page()
             researcher.goto(server.url + "/login")
             researcher.get_by_test_id("login-email").fill(creds["researcher"]["email"])
-            researcher.get_by_test_id("login-password").fill(creds["researcher"]["password"])
+            researcher.get_by_test_id("login-password").fill(
+                creds["researcher"]["password"]
+            )
             researcher.get_by_test_id("login-submit").click()
             researcher.goto(server.url + "/research/")
             researcher.wait_for_load_state("networkidle")

@@ -174,7 +174,9 @@ def test_production_needs_an_origin_allow_list(monkeypatch):
     monkeypatch.setenv("TELETHERAPY_SECRET_KEY", "s" * 40)
     monkeypatch.setenv("TELETHERAPY_PSEUDONYM_KEY", "p" * 40)
     with pytest.raises(ConfigError, match="ALLOWED_ORIGINS"):
-        create_app({"ENV": "production", "DATABASE_URL": "postgresql+psycopg://x@127.0.0.1/x"})
+        create_app(
+            {"ENV": "production", "DATABASE_URL": "postgresql+psycopg://x@127.0.0.1/x"}
+        )
 
 
 def test_unknown_environment_is_refused(monkeypatch):
