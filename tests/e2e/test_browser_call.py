@@ -146,6 +146,35 @@ def test_audio_call_uses_no_camera_and_reports_quality(browser, live_server, wor
     )  # a sample every 5 s from each side
 
 
+def test_call_moved_to_another_tab_reconnects_media(browser, live_server, world):
+    """The client opens the call in a second tab: the first is replaced (no
+    `peer_left`), the therapist's connection still looks alive, so the client's
+    new page offers itself after its wait for an offer (main.js)."""
+    session = world.schedule("audio")
+    client, therapist = (
+        login(browser, live_server.url, u) for u in (world.client, world.therapist)
+    )
+    for page in (client, therapist):
+        page.goto(live_server.url + session["join_url"])
+    client.get_by_test_id("join").click()
+    client.get_by_test_id("waiting-room").wait_for(state="visible")
+    therapist.get_by_test_id("admit").click()
+    poll(client, DIAGNOSTICS, lambda s: s.get("audioPackets", 0) > 0)
+
+    moved = client.context.new_page()
+    moved.goto(live_server.url + session["join_url"])
+    moved.get_by_test_id("join").click()
+    client.get_by_text("open in another window or tab").wait_for()
+    before = therapist.evaluate(DIAGNOSTICS)["audioPackets"]
+    stats = poll(
+        moved,
+        DIAGNOSTICS,
+        lambda s: s.get("pcState") == "connected" and s.get("audioPackets", 0) > 0,
+    )
+    assert "host" in stats["localCandidateTypes"]
+    poll(therapist, DIAGNOSTICS, lambda s: s.get("audioPackets", 0) > before + 50)
+
+
 def test_blocked_camera_gets_a_plain_language_message(playwright, live_server, world):
     session = world.schedule("video")
     args = [a for a in CHROMIUM_ARGS if a != "--use-fake-ui-for-media-stream"]
