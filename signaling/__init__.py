@@ -12,8 +12,11 @@ decision that needs stored data. It never imports the application.
 ``init_app`` reads ``app.config``: ``ASYNC_MODE`` (required), ``REDIS_URL``
 (message queue and shared presence; unset = one process), ``ALLOWED_ORIGINS``
 (browser origins allowed to connect; a list or a comma-separated string), and
-optionally ``SIGNALING_PRESENCE_PREFIX``, ``SIGNALING_PRESENCE_TTL`` (seconds)
-and ``SIGNALING_WEBSOCKET_ONLY``.
+optionally ``SIGNALING_PRESENCE_PREFIX``, ``SIGNALING_PRESENCE_TTL`` (seconds),
+``SIGNALING_WEBSOCKET_ONLY``, ``SIGNALING_CHANNEL`` (the message queue's
+pub/sub channel; Redis channels ignore the database number, so deployments
+sharing one Redis need different channels) and ``SIGNALING_GC_TUNING`` /
+``SIGNALING_GC_THRESHOLD`` (see ``signaling.gctune``).
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from typing import Any
 
 from flask import Flask
 
+from signaling import gctune
 from signaling.hub import (
     EXTENSION_KEY,
     NAMESPACE,
@@ -33,6 +37,7 @@ from signaling.hub import (
     socketio,
     user_room,
 )
+from signaling.nodelay import NoDelayMiddleware
 from signaling.policy import (
     ChatResult,
     Denied,
@@ -74,10 +79,11 @@ def init_app(
     clock: Clock = time.monotonic,
 ) -> Hub:
     """Bind signaling to ``app`` with ``policy``; returns the app's hub."""
-    from signaling import events  # noqa: F401  handlers must exist before init_app
+    from signaling import events
 
     origins = _origins(app.config.get("ALLOWED_ORIGINS") or [])
-    hub = Hub(policy, presence or _default_presence(app), clock, origins)
+    presence = presence or _default_presence(app)
+    hub = Hub(policy, presence, clock, origins, gctune.from_config(app.config))
     app.extensions[EXTENSION_KEY] = hub
     socketio.init_app(
         app,
@@ -88,6 +94,8 @@ def init_app(
         async_handlers=False,
         **_fresh_options(app),
     )
+    events.bind(app, hub)
+    app.wsgi_app = NoDelayMiddleware(app.wsgi_app)  # type: ignore[method-assign]
     return hub
 
 
@@ -101,7 +109,9 @@ def _fresh_options(app: Flask) -> dict[str, Any]:
         if app.config.get("SIGNALING_WEBSOCKET_ONLY")
         else None
     }
-    if not app.config.get("REDIS_URL"):
+    if app.config.get("REDIS_URL"):
+        options["channel"] = app.config.get("SIGNALING_CHANNEL") or "flask-socketio"
+    else:
         options["client_manager"] = None
     return options
 

@@ -1,16 +1,18 @@
 """What each ``/rtc`` event does once its connection is known and not throttled.
 
 Rooms are named here, on the server (``session:{id}``). A connection is in a
-session when this process recorded its join *and* presence still names it as
-the user's place there (a newer connection may have replaced it from another
-process). ``signal`` never touches the policy: it is authorized from the join
-state alone, and its payload is relayed unread and never logged.
+session when this process recorded its join: that local state is what every
+event after ``join`` is authorized from, with no presence or database round
+trip. A newer connection that replaces it from another process makes presence
+publish the lost place, and the hub drops the join (``Hub.lose_place``).
+``signal`` never touches the policy beyond its role table: it is authorized
+from the join state alone, and its payload is relayed unread and never logged.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, NoReturn
 
 from signaling.hub import NAMESPACE, Connection, Hub, logger, server, session_room
 from signaling.messages import (
@@ -25,7 +27,6 @@ from signaling.messages import (
     session_of,
 )
 from signaling.policy import Denied, JoinGrant, Participant
-from signaling.presence import Presence
 
 _DENIED_MESSAGES = {
     "not_found": "no such session",
@@ -44,29 +45,30 @@ def _refuse(denied: Denied) -> SignalingError:
 
 
 def _require_joined(hub: Hub, connection: Connection, session_id: str) -> JoinGrant:
-    grant = hub.joined(connection.sid, session_id)
-    user_id = connection.principal.user_id
-    if grant is not None and _holder(hub.presence, session_id, user_id) != (
-        connection.sid
-    ):
-        _drop(hub, connection.sid, session_id)  # replaced from another process
-        grant = None
+    grant = connection.joined.get(session_id)
     if grant is None:
         raise SignalingError("not_joined", "join the session first")
     return grant
 
 
 def _require_active(hub: Hub, connection: Connection) -> None:
-    if hub.policy.is_active(connection.principal):
-        return
+    if not hub.policy.is_active(connection.principal):
+        _sign_out(connection)
+
+
+def _sign_out(connection: Connection) -> NoReturn:
+    """The account may no longer act: close all its sockets and refuse."""
     from signaling import disconnect_user  # late: the package imports us
 
     disconnect_user(connection.principal.user_id)
     raise SignalingError("unauthenticated", "sign in again")
 
 
-def _holder(presence: Presence, session_id: str, user_id: str) -> str | None:
-    return presence.holders(session_id, [user_id]).get(user_id)
+def _refuse_write(connection: Connection, denied: Denied) -> NoReturn:
+    """A write the policy refused; an inactive account is signed out everywhere."""
+    if denied.code == "unauthenticated":
+        _sign_out(connection)
+    raise _refuse(denied)
 
 
 def _drop(hub: Hub, sid: str, session_id: str) -> None:
@@ -171,16 +173,16 @@ def signal(hub: Hub, connection: Connection, payload: object) -> Ack:
 
 
 def chat(hub: Hub, connection: Connection, payload: object) -> Ack:
-    """Store a chat message once; send it to the others only when it is new."""
+    """Store a chat message once; send it to the others only when it is new. The
+    policy checks the account is active in the write's transaction."""
     session_id = session_of(payload)
     _require_joined(hub, connection, session_id)
     message = parse(ChatMessage, payload)
-    _require_active(hub, connection)
     result = hub.policy.record_chat(
         connection.principal, session_id, message.text, message.client_msg_id
     )
     if isinstance(result, Denied):
-        raise _refuse(result)
+        _refuse_write(connection, result)
     if result.created:
         room = session_room(session_id)
         _emit("chat", result.message, room, skip_sid=connection.sid)
@@ -188,12 +190,16 @@ def chat(hub: Hub, connection: Connection, payload: object) -> Ack:
 
 
 def quality(hub: Hub, connection: Connection, payload: object) -> Ack:
-    """Store one technical quality sample."""
+    """Store one technical quality sample; the policy checks the account is
+    active in the same transaction (``Denied("unauthenticated")`` if not)."""
     session_id = session_of(payload)
     _require_joined(hub, connection, session_id)
     message = parse(QualityMessage, payload)
-    _require_active(hub, connection)
-    hub.policy.record_quality(connection.principal, session_id, message.sample())
+    result = hub.policy.record_quality(
+        connection.principal, session_id, message.sample()
+    )
+    if isinstance(result, Denied):
+        _refuse_write(connection, result)
     return ok()
 
 

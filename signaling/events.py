@@ -3,11 +3,24 @@
 Each client event runs: rate limit → payload shape and ``session_id`` →
 joined? → field validation → policy → emit. Every one answers an ack
 ``{"ok": true, ...}`` or ``{"ok": false, "error": {"code", "message"}}``; only
-:func:`_boundary` catches broad exceptions, and it logs their type, never their
+:func:`dispatch` catches broad exceptions, and it logs their type, never their
 text (it may quote a payload).
 
-Importing this module registers the handlers on ``signaling.hub.socketio``; it
-must happen before ``socketio.init_app`` (``signaling.init_app`` does it).
+Two ways in, by what an event needs from Flask (docs/performance.md):
+
+- ``connect``, ``disconnect``, ``join`` and ``end`` go through Flask-SocketIO,
+  which builds a request context from the handshake for every event (the login
+  cookie at connect; audit addresses and ``url_for`` in the policy).
+- ``signal``, ``leave``, ``chat`` and ``quality`` are the frequent ones. They are
+  registered on the python-socketio server itself (:func:`bind`), skipping that
+  per-event request context, which cost more than all of signaling's own work:
+  ``signal`` and ``leave`` run with no Flask context (memory and presence only),
+  ``chat`` and ``quality`` in an application context (the policy's database
+  session is released at its teardown).
+
+Importing this module registers the Flask-SocketIO handlers on
+``signaling.hub.socketio``; it must happen before ``socketio.init_app``
+(``signaling.init_app`` does it, then calls :func:`bind`).
 """
 
 from __future__ import annotations
@@ -15,7 +28,7 @@ from __future__ import annotations
 import traceback
 from collections.abc import Callable, Mapping
 
-from flask import request
+from flask import Flask, request
 from flask_socketio import ConnectionRefusedError
 
 from signaling.actions import (
@@ -79,7 +92,7 @@ def _register(hub: Hub, sid: str, principal: Principal) -> None:
     hub.add(Connection(sid, principal, ConnectionLimiter(hub.clock)))
     hub.presence.add_connection(principal.user_id, sid)
     server().enter_room(sid, user_room(principal.user_id), namespace=NAMESPACE)
-    hub.start_heartbeat()
+    hub.start_background()
 
 
 def on_disconnect(*_reason: object) -> None:
@@ -96,23 +109,46 @@ def on_disconnect(*_reason: object) -> None:
         _log_failure("disconnect", exc)
 
 
-def _boundary(event: str, action: Action) -> Callable[..., Ack]:
+def dispatch(
+    hub: Hub, sid: str, event: str, action: Action, args: tuple[object, ...]
+) -> Ack:
+    """Run one client event: the checks every event shares, then ``action``."""
+    try:
+        connection = hub.get(sid)
+        if connection is None:
+            return error("unauthenticated", "connect again")
+        if not connection.limiter.allow(event):
+            return error("rate_limited", f"too many '{event}' events")
+        if not hub.policy.allows(connection.principal, event):
+            return error("forbidden", f"your role may not send '{event}'")
+        return action(hub, connection, single_payload(args))
+    except SignalingError as exc:
+        return error(exc.code, exc.message)
+    except Exception as exc:  # boundary: answer, never crash the server
+        _log_failure(event, exc)
+        return error("internal", "the server could not handle this event")
+
+
+def _in_request(event: str, action: Action) -> Callable[..., Ack]:
+    """A Flask-SocketIO handler: the request context is already pushed."""
+
     def handler(*args: object) -> Ack:
-        try:
-            hub = current_hub()
-            connection = hub.get(_sid())
-            if connection is None:
-                return error("unauthenticated", "connect again")
-            if not connection.limiter.allow(event):
-                return error("rate_limited", f"too many '{event}' events")
-            if not hub.policy.allows(connection.principal, event):
-                return error("forbidden", f"your role may not send '{event}'")
-            return action(hub, connection, single_payload(args))
-        except SignalingError as exc:
-            return error(exc.code, exc.message)
-        except Exception as exc:  # boundary: answer, never crash the server
-            _log_failure(event, exc)
-            return error("internal", "the server could not handle this event")
+        return dispatch(current_hub(), _sid(), event, action, args)
+
+    handler.__name__ = f"on_{event}"
+    return handler
+
+
+def _direct(
+    app: Flask, hub: Hub, event: str, action: Action, app_context: bool
+) -> Callable[..., Ack]:
+    """A python-socketio handler (``sid`` first), with no request context."""
+
+    def handler(sid: str, *args: object) -> Ack:
+        if not app_context:
+            return dispatch(hub, sid, event, action, args)
+        with app.app_context():
+            return dispatch(hub, sid, event, action, args)
 
     handler.__name__ = f"on_{event}"
     return handler
@@ -123,16 +159,29 @@ def _log_failure(event: str, exc: BaseException) -> None:
     logger.error("rtc %s failed: %s\n%s", event, type(exc).__name__, stack)
 
 
-ACTIONS: Mapping[str, Action] = {
-    "join": join,
-    "signal": signal,
-    "chat": chat,
-    "quality": quality,
-    "end": end,
-    "leave": leave,
+# event → action, for events that need the handshake's request context
+IN_REQUEST: Mapping[str, Action] = {"join": join, "end": end}
+# event → (action, needs an application context)
+DIRECT: Mapping[str, tuple[Action, bool]] = {
+    "signal": (signal, False),
+    "leave": (leave, False),
+    "chat": (chat, True),
+    "quality": (quality, True),
 }
+ACTIONS: Mapping[str, Action] = {
+    **IN_REQUEST,
+    **{name: action for name, (action, _ctx) in DIRECT.items()},
+}
+
+
+def bind(app: Flask, hub: Hub) -> None:
+    """Register the direct handlers on the server ``socketio.init_app`` just built."""
+    for name, (action, app_context) in DIRECT.items():
+        handler = _direct(app, hub, name, action, app_context)
+        server().on(name, handler, namespace=NAMESPACE)
+
 
 socketio.on_event("connect", on_connect, namespace=NAMESPACE)
 socketio.on_event("disconnect", on_disconnect, namespace=NAMESPACE)
-for _name, _action in ACTIONS.items():
-    socketio.on_event(_name, _boundary(_name, _action), namespace=NAMESPACE)
+for _name, _action in IN_REQUEST.items():
+    socketio.on_event(_name, _in_request(_name, _action), namespace=NAMESPACE)

@@ -5,6 +5,13 @@ per app holds the injected policy, the presence store and this process's own
 ``sid → connection`` map (who the socket is, which sessions it joined, its rate
 limits). Handlers never scan Socket.IO's rooms: that walk is unlocked and
 O(rooms) (WEBRTC-NOTES #3).
+
+The join state in that map is what authorizes ``signal``, ``chat``, ``quality``,
+``leave`` and ``end``, so they need no presence round trip. When another process
+takes or clears a place held here (a newer connection of the same user, or a
+session ended there), the shared presence store publishes it and
+:meth:`Hub.lose_place` drops the join; the heartbeat reconciles anything a
+missed message left behind.
 """
 
 from __future__ import annotations
@@ -18,8 +25,9 @@ from typing import Any, cast
 from flask import Flask, current_app
 from flask_socketio import SocketIO
 
+from signaling.gctune import GcTuning
 from signaling.policy import JoinGrant, Policy, Principal
-from signaling.presence import Presence
+from signaling.presence import Place, PlaceWatch, Presence
 from signaling.ratelimit import Clock, ConnectionLimiter
 
 NAMESPACE = "/rtc"
@@ -58,14 +66,16 @@ class Hub:
         presence: Presence,
         clock: Clock,
         allowed_origins: Iterable[str],
+        gc_tuning: GcTuning | None = None,
     ) -> None:
         self.policy = policy
+        self.gc_tuning = gc_tuning or GcTuning(enabled=False)
         self.presence = presence
         self.clock = clock
         self.allowed_origins = frozenset(normalize_origin(o) for o in allowed_origins)
         self._lock = threading.Lock()
         self._connections: dict[str, Connection] = {}
-        self._heartbeat = False
+        self._background = False
         self._stopped = threading.Event()
 
     def origin_allowed(self, origin: str | None) -> bool:
@@ -117,11 +127,16 @@ class Hub:
             connection.joined[grant.session_id] = grant
             return True
 
-    def drop_joined(self, sid: str, session_id: str) -> JoinGrant | None:
-        """Forget that ``sid`` is in ``session_id``; return the grant it had."""
+    def drop_joined(
+        self, sid: str, session_id: str, only: JoinGrant | None = None
+    ) -> JoinGrant | None:
+        """Forget that ``sid`` is in ``session_id`` (only under the grant ``only``,
+        if given: a join made meanwhile stays); return the grant it had."""
         with self._lock:
             connection = self._connections.get(sid)
             if connection is None:
+                return None
+            if only is not None and connection.joined.get(session_id) is not only:
                 return None
             return connection.joined.pop(session_id, None)
 
@@ -139,22 +154,46 @@ class Hub:
         ]
         return pairs, places
 
-    def refresh_presence(self) -> None:
-        """Extend this process's presence entries (heartbeat)."""
-        pairs, places = self.snapshot()
-        self.presence.refresh(pairs, places)
+    def lose_place(self, session_id: str, user_id: str, sid: str) -> bool:
+        """Another process took or cleared the place ``sid`` held: drop the join
+        here. Presence is asked once, since a late message must not undo a newer
+        join of the same connection. ``True`` if a join was dropped."""
+        grant = self.joined(sid, session_id)
+        if grant is None:
+            return False
+        if self.presence.holders(session_id, [user_id]).get(user_id) == sid:
+            return False
+        # only the join seen before asking: a rejoin during that round trip stays
+        if self.drop_joined(sid, session_id, only=grant) is None:
+            return False
+        server().leave_room(sid, session_room(session_id), namespace=NAMESPACE)
+        return True
 
-    def start_heartbeat(self) -> None:
-        """Start the refresh loop once, if the presence store expires entries."""
-        interval = self.presence.heartbeat_seconds
+    def refresh_presence(self) -> None:
+        """Extend this process's presence entries (heartbeat); drop the joins
+        whose places are gone (a missed notification, an expired entry)."""
+        pairs, places = self.snapshot()
+        for place in self.presence.refresh(pairs, places):
+            self.lose_place(*place)
+
+    def start_background(self) -> None:
+        """Once, at the first connection: tune the garbage collector (see
+        ``signaling.gctune``), and start the heartbeat and the lost-place
+        listener if the presence store is shared."""
         with self._lock:
-            if interval is None or self._heartbeat:
+            if self._background:
                 return
-            self._heartbeat = True
-        socketio.start_background_task(self._heartbeat_loop, interval)
+            self._background = True
+        self.gc_tuning.apply()
+        interval = self.presence.heartbeat_seconds
+        if interval is not None:
+            socketio.start_background_task(self._heartbeat_loop, interval)
+        watch = self.presence.watch()  # subscribed before the first join
+        if watch is not None:
+            socketio.start_background_task(self._listen_loop, watch)
 
     def stop(self) -> None:
-        """End the heartbeat loop (tests, shutdown)."""
+        """End the background loops (tests, shutdown)."""
         self._stopped.set()
 
     def _heartbeat_loop(self, interval: float) -> None:
@@ -166,6 +205,24 @@ class Hub:
                 self.refresh_presence()
             except Exception as exc:  # the loop must outlive a Redis hiccup
                 logger.error("presence refresh failed: %s", type(exc).__name__)
+
+    def _listen_loop(self, watch: PlaceWatch) -> None:
+        try:
+            while not self._stopped.is_set():
+                self._lose_all(watch)
+        finally:
+            watch.close()
+
+    def _lose_all(self, watch: PlaceWatch) -> None:
+        try:
+            lost: list[Place] = watch.poll(timeout=1.0)
+            for place in lost:
+                self.lose_place(*place)
+        except Exception as exc:  # the listener must outlive a Redis hiccup
+            if self._stopped.is_set():
+                return  # shutting down: the connection may be gone already
+            logger.error("lost-place listener failed: %s", type(exc).__name__)
+            socketio.sleep(1.0)
 
 
 def normalize_origin(origin: str) -> str:

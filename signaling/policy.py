@@ -18,7 +18,7 @@ The protocol, in full::
         def record_chat(self, principal: Principal, session_id: str,
                         text: str, client_msg_id: str) -> ChatResult | Denied
         def record_quality(self, principal: Principal, session_id: str,
-                           sample: Mapping[str, float | int]) -> None
+                           sample: Mapping[str, float | int]) -> Denied | None
         def end_session(self, principal: Principal, session_id: str)
             -> Mapping[str, str] | Denied
         def ice_servers(self, principal: Principal) -> list[dict[str, Any]]
@@ -29,6 +29,16 @@ Rules an implementation must keep:
   the login cookie (flask-login's ``current_user``) or ``auth["token"]``. ``auth``
   is the Socket.IO auth object when the client sent a JSON object, else ``None``.
   Return ``None`` for missing, forged, expired or revoked credentials.
+- Contexts: ``identify``, ``is_active``, ``can_join``, ``chat_history``,
+  ``ice_servers``, ``mark_live`` and ``end_session`` (the ``connect``, ``join``
+  and ``end`` events) run in a request context built from the socket's
+  handshake; ``record_chat`` and ``record_quality`` run in an application
+  context only, and ``allows`` may run with no Flask context at all (it is
+  asked on every event, ``signal`` included).
+- ``record_chat`` and ``record_quality`` check that the account is still
+  active, in the same transaction as the write, and answer
+  ``Denied("unauthenticated")`` if not (signaling then closes the user's
+  sockets); for ``record_quality``, ``None`` means stored.
 - ``can_join`` answers ``Denied("not_found")`` both for unknown sessions and for
   sessions the caller is not a participant of (never leak existence), and
   ``Denied("session_closed")`` for ended or cancelled sessions.
@@ -138,8 +148,8 @@ class Policy(Protocol):
         principal: Principal,
         session_id: str,
         sample: Mapping[str, float | int],
-    ) -> None:
-        """Store one technical quality sample."""
+    ) -> Denied | None:
+        """Store one quality sample if the account is active (else ``Denied``)."""
         ...
 
     def end_session(

@@ -8,7 +8,9 @@ how :func:`signaling.disconnect_user` finds sockets to close.
 :class:`MemoryPresence` serves one process. With several processes (a Redis
 message queue), use :class:`signaling.presence_redis.RedisPresence`: the same
 operations on shared keys with a TTL that a heartbeat refreshes, so entries of a
-process killed with ``kill -9`` expire on their own.
+process killed with ``kill -9`` expire on their own; it also publishes every
+place taken from or given up by a connection, so the process holding that
+connection can drop its join without asking presence on each event.
 """
 
 from __future__ import annotations
@@ -16,6 +18,21 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterable, Sequence
 from typing import Protocol
+
+Place = tuple[str, str, str]
+"""``(session_id, user_id, sid)``: one connection's place in a session."""
+
+
+class PlaceWatch(Protocol):
+    """A subscription to places lost anywhere (taken over or given up)."""
+
+    def poll(self, timeout: float) -> list[Place]:
+        """The places lost since the last call; waits up to ``timeout`` seconds."""
+        ...
+
+    def close(self) -> None:
+        """Unsubscribe."""
+        ...
 
 
 class Presence(Protocol):
@@ -56,9 +73,15 @@ class Presence(Protocol):
     def refresh(
         self,
         connections: Iterable[tuple[str, str]],
-        places: Iterable[tuple[str, str, str]],
-    ) -> None:
-        """Heartbeat for this process's ``(user, sid)`` and ``(session, user, sid)``."""
+        places: Iterable[Place],
+    ) -> list[Place]:
+        """Heartbeat for this process's ``(user, sid)`` and ``(session, user, sid)``;
+        returns the places among them that are no longer held by their sid."""
+        ...
+
+    def watch(self) -> PlaceWatch | None:
+        """Subscribe to lost places (other processes'); ``None`` in one process,
+        where every place change happens in this process's own handlers."""
         ...
 
     @property
@@ -136,6 +159,12 @@ class MemoryPresence:
     def refresh(
         self,
         connections: Iterable[tuple[str, str]],
-        places: Iterable[tuple[str, str, str]],
-    ) -> None:
-        """Nothing expires in memory."""
+        places: Iterable[Place],
+    ) -> list[Place]:
+        """Nothing expires in memory; report places no longer held by their sid."""
+        with self._lock:
+            return [p for p in places if self._places.get(p[:2]) != p[2]]
+
+    def watch(self) -> PlaceWatch | None:
+        """One process: nobody else takes places."""
+        return None

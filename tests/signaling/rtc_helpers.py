@@ -117,6 +117,9 @@ class FakePolicy:
         self, principal: Principal, session_id: str, text: str, client_msg_id: str
     ) -> ChatResult | Denied:
         self._enter("record_chat", text, client_msg_id)
+        # the account is checked with the write, as the app does
+        if principal.user_id in self.inactive:
+            return Denied("unauthenticated", "sign in again")
         if self.sessions[session_id].status in ("ended", "cancelled"):
             return Denied("session_closed")
         key = (session_id, principal.user_id, client_msg_id)
@@ -138,9 +141,13 @@ class FakePolicy:
 
     def record_quality(
         self, principal: Principal, session_id: str, sample: Mapping[str, float | int]
-    ) -> None:
+    ) -> Denied | None:
         self._enter("record_quality", sample)
+        # the account is checked with the write, as the app does
+        if principal.user_id in self.inactive:
+            return Denied("unauthenticated", "sign in again")
         self.quality.append((principal.user_id, session_id, dict(sample)))
+        return None
 
     def end_session(
         self, principal: Principal, session_id: str
@@ -223,6 +230,11 @@ class Peer:
     @property
     def connected(self) -> bool:
         return bool(self.client.is_connected(NS))
+
+    @property
+    def sid(self) -> str:
+        manager = signaling.socketio.server.manager
+        return str(manager.sid_from_eio_sid(self.client.eio_sid, NS))
 
     def call(self, event: str, *args: Any) -> Any:
         return self.client.emit(event, *args, callback=True, namespace=NS)

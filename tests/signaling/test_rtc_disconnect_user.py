@@ -76,3 +76,20 @@ def test_deactivated_user_is_cut_off_on_the_next_checked_event(
     assert not therapist.connected
     assert policy.messages == {}
     assert client.events("peer_left") == [{"user_id": "t1", "role": "therapist"}]
+
+
+def test_deactivated_user_quality_sample_is_refused_and_cut_off(
+    connect: Any, policy: FakePolicy
+) -> None:
+    client, therapist = connect("c1"), connect("t1")
+    client.join()
+    therapist.join()
+    client.received()
+    policy.inactive.add("t1")
+    sample = {"rtt_ms": 1, "jitter_ms": 1, "packet_loss_pct": 0, "bitrate_kbps": 1}
+    expect_error(
+        therapist.call("quality", {"session_id": "s1", **sample}), "unauthenticated"
+    )
+    assert not therapist.connected
+    assert policy.quality == []
+    assert client.events("peer_left") == [{"user_id": "t1", "role": "therapist"}]

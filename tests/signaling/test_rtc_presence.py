@@ -16,6 +16,7 @@ from signaling.presence import MemoryPresence, Presence
 from signaling.presence_redis import RedisPresence
 
 REDIS_URL = "redis://127.0.0.1:6379/15"
+U = "123e4567-e89b-12d3-a456-426614174000"
 
 
 @pytest.fixture
@@ -168,15 +169,87 @@ def test_join_replace_and_leave_work_on_redis_presence(redis_app: Any) -> None:
     assert client.events("peer_left") == [{"user_id": "t1", "role": "therapist"}]
 
 
-def test_replacement_by_another_process_is_noticed_on_the_next_event(
+def _wait_until(predicate: Any, timeout: float = 3.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.01)
+    return bool(predicate())
+
+
+def test_replacement_by_another_process_arrives_as_an_event(
     redis_app: Any, redis_client: redis.Redis, prefix: str
 ) -> None:
     therapist = Peer(redis_app, auth={"token": "token-t1"})
     therapist.join()
-    # another process's connection takes t1's place in s1
+    hub = signaling.current_hub(redis_app)
+    # another process's connection takes t1's place in s1: presence publishes it
     _redis(redis_client, prefix).claim("s1", "t1", "sid-in-process-2")
+    assert _wait_until(lambda: hub.joined(therapist.sid, "s1") is None)
     ack = therapist.call("signal", {"session_id": "s1", "candidate": None})
     assert ack["error"]["code"] == "not_joined"
+
+
+def test_a_session_closed_by_another_process_drops_the_join(
+    redis_app: Any, redis_client: redis.Redis, prefix: str
+) -> None:
+    client, therapist = (
+        Peer(redis_app, auth={"token": f"token-{u}"}) for u in ("c1", "t1")
+    )
+    client.join()
+    therapist.join()
+    hub = signaling.current_hub(redis_app)
+    _redis(redis_client, prefix).release("s1", "c1", client.sid)  # close_room there
+    assert _wait_until(lambda: hub.joined(client.sid, "s1") is None)
+    ack = client.call("chat", {"session_id": "s1", "text": "hi", "client_msg_id": U})
+    assert ack["error"]["code"] == "not_joined"
+    assert hub.joined(therapist.sid, "s1") is not None  # only that place
+
+
+def test_heartbeat_drops_a_join_whose_place_vanished_unannounced(
+    redis_app: Any, redis_client: redis.Redis, prefix: str
+) -> None:
+    therapist = Peer(redis_app, auth={"token": "token-t1"})
+    therapist.join()
+    hub = signaling.current_hub(redis_app)
+    redis_client.delete(f"{prefix}place:2:s1:t1")  # expired; no message
+    assert hub.joined(therapist.sid, "s1") is not None
+    hub.refresh_presence()
+    assert hub.joined(therapist.sid, "s1") is None
+    ack = therapist.call("signal", {"session_id": "s1", "candidate": None})
+    assert ack["error"]["code"] == "not_joined"
+
+
+def test_a_late_lost_message_does_not_undo_a_newer_join(redis_app: Any) -> None:
+    therapist = Peer(redis_app, auth={"token": "token-t1"})
+    therapist.join()
+    hub = signaling.current_hub(redis_app)
+    # e.g. "t1 lost s1" published before this connection claimed it back
+    assert hub.lose_place("s1", "t1", therapist.sid) is False
+    assert therapist.call("signal", {"session_id": "s1", "candidate": None})["ok"]
+
+
+def test_lost_place_channel_reports_claims_and_releases_only(
+    redis_client: redis.Redis, prefix: str
+) -> None:
+    presence = _redis(redis_client, prefix)
+    watch = presence.watch()
+    try:
+        presence.claim("s", "u", "a")  # nobody replaced: nothing
+        presence.claim("s", "u", "b")  # a lost it
+        presence.release("s", "u", "a")  # not the holder: nothing
+        presence.release("s", "u", "b")  # b gave it up
+        redis_client.publish(f"{prefix}lost", "not json")
+        redis_client.publish(f"{prefix}lost", '["too", "short"]')
+        found: list[tuple[str, str, str]] = []
+        deadline = time.monotonic() + 2
+        while len(found) < 2 and time.monotonic() < deadline:
+            found += watch.poll(timeout=0.1)
+        found += watch.poll(timeout=0.2)  # the malformed ones never come out
+        assert found == [("s", "u", "a"), ("s", "u", "b")]
+    finally:
+        watch.close()
 
 
 def test_disconnect_user_finds_sockets_through_shared_presence(
@@ -202,3 +275,21 @@ def test_hub_heartbeat_refreshes_this_process(
         assert presence.holders("s1", ["c1"]) != {}
     finally:
         signaling.current_hub(app).stop()
+
+
+def test_redis_refresh_in_chunks_reports_every_lost_place(
+    redis_client: redis.Redis, prefix: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import signaling.presence_redis as module
+
+    monkeypatch.setattr(module, "REFRESH_CHUNK", 2)
+    presence = _redis(redis_client, prefix)
+    places = [(f"s{i}", "u", f"sid{i}") for i in range(5)]
+    for session_id, user_id, sid in places:
+        presence.add_connection(user_id, sid)
+        presence.claim(session_id, user_id, sid)
+    presence.claim("s1", "u", "elsewhere")
+    presence.release("s4", "u", "sid4")
+    lost = presence.refresh([("u", sid) for _s, _u, sid in places], places)
+    assert lost == [places[1], places[4]]
+    assert presence.connections("u") == {sid for _s, _u, sid in places}
