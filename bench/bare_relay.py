@@ -1,7 +1,9 @@
 """Baseline: python-socketio with gevent, relaying `signal` to the room; nothing else.
 
 No authentication, validation, policy or rate limit: what is left when the product's
-work is taken out. Usage: python -m bench.bare_relay PORT
+work is taken out. The transport is the app's: gevent's WSGI server, simple-websocket,
+and TCP_NODELAY on each WebSocket (signaling.nodelay; the app sets it too), so the
+ratio measures per-message work, not socket options. Usage: python -m bench.bare_relay PORT
 """
 
 from gevent import monkey
@@ -12,6 +14,8 @@ import sys  # noqa: E402
 
 import socketio  # noqa: E402
 from gevent import pywsgi  # noqa: E402
+
+from signaling.nodelay import NoDelayMiddleware  # noqa: E402
 
 sio = socketio.Server(
     async_mode="gevent", cors_allowed_origins=[], async_handlers=False
@@ -32,5 +36,5 @@ def signal(sid, data):  # type: ignore[no-untyped-def]
 
 
 if __name__ == "__main__":
-    app = socketio.WSGIApp(sio)
+    app = NoDelayMiddleware(socketio.WSGIApp(sio))
     pywsgi.WSGIServer(("127.0.0.1", int(sys.argv[1])), app, log=None).serve_forever()
