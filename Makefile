@@ -21,6 +21,10 @@ $(VENV)/.dev: $(VENV)/.runtime
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[test,lint]'
 	touch $@
 
+$(VENV)/.bench: $(VENV)/.dev
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[test,lint,bench]'
+	touch $@
+
 node: node_modules/.installed
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
@@ -46,7 +50,7 @@ lint: $(VENV)/.dev
 	SEMGREP_ENABLE_VERSION_CHECK=0 $(BIN)/semgrep scan --metrics=off --disable-version-check --error --quiet --config .semgrep/rules.yml teletherapy signaling ratings
 	scripts/audit-deps
 
-bench: $(VENV)/.dev node
+bench: $(VENV)/.bench node
 	$(BIN)/python -m bench
 
 clean:
