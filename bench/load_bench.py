@@ -14,7 +14,7 @@ balancer would), probes always crossing processes, Redis as message queue and pr
 The baseline for (2) is the one-process result itself: the two-process figure is
 reported as a ratio of it (goal >= 1.8), the one-process figure against the goal 2,000.
 
-    python -m bench.load_bench [--levels 250,500,1000,1500,2000,3000] [--window 15]
+    python -m bench.load_bench [--levels 250,500,1000,1500,2000,3000,4000] [--window 15]
         [--workers 3] [--no-two] [--two-levels N,N] [--one-result N] [--chat-gap S]
         [--no-profile]
 """
@@ -303,17 +303,45 @@ def _header(title: str) -> None:
 
 
 def _two_levels(one: int, levels: list[int], cap: int) -> list[int]:
-    """A low level, the one-process result, then the goal (1.8×) and beyond (2.4×)."""
+    """The one-process levels up to its result, then the goal (1.8×) and beyond
+    (2.4×): the same steps, so the two ramps compare level by level."""
     if one == 0:
         return levels[:2]
     goal = math.ceil(TWO_PROCESS_GOAL * one / 50) * 50
-    wanted = {min(levels[1], one), one, goal, one * 12 // 5}
+    wanted = {level for level in levels if level <= one} | {goal, one * 12 // 5}
     return sorted(level for level in wanted if level <= cap)
+
+
+def cpu_projection(one: dict[str, Any], two: dict[str, Any]) -> dict[str, Any] | None:
+    """Server CPU per session, one process against two, at the highest level both
+    held: what a second process adds when each has a core of its own. Redis (the
+    message queue and presence) is the difference. A projection, not a
+    measurement: it assumes the servers are CPU-bound and the load generators and
+    PostgreSQL run elsewhere."""
+    held_one = {r["sessions"]: r for r in one.get("levels", []) if r["held"]}
+    common = [
+        r for r in two.get("levels", []) if r["held"] and r["sessions"] in held_one
+    ]
+    if not common:
+        return None
+    level = max(r["sessions"] for r in common)
+    cost_one = sum(held_one[level]["server_cpu_pct"]) / level
+    cost_two = (
+        sum(next(r for r in common if r["sessions"] == level)["server_cpu_pct"]) / level
+    )
+    return {
+        "sessions": level,
+        "server_cpu_pct_per_1000_sessions": {
+            "one_process": round(cost_one * 1000, 1),
+            "two_processes": round(cost_two * 1000, 1),
+        },
+        "projected_ratio_two_to_one": round(2 * cost_one / cost_two, 2),
+    }
 
 
 def main(argv: list[str]) -> dict[str, Any]:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--levels", default="250,500,1000,1500,2000,3000")
+    parser.add_argument("--levels", default="250,500,1000,1500,2000,3000,4000")
     parser.add_argument("--window", type=float, default=15.0)
     parser.add_argument("--workers", type=int, default=3)
     parser.add_argument(
@@ -417,6 +445,25 @@ def _clean_redis(prefix: str) -> None:
     client.close()
 
 
+def _machine_bound(report: dict[str, Any]) -> None:
+    """Say so when the whole machine was busy at the one-process limit: then a
+    second server process has no core to add, and the measured ratio says more
+    about the machine than about the deployment."""
+    levels = report["one_process"].get("levels") or []
+    if not levels:
+        return
+    top = levels[-1]["cpu_pct_of_one_core"]
+    cores = os.cpu_count() or 1
+    busy = top["machine"] / (100 * cores)
+    report["machine_busy_at_one_process_limit"] = round(busy, 2)
+    if busy >= 0.75:
+        print(
+            f"note: at the one-process limit the machine was {busy:.0%} busy "
+            f"({cores} cores shared by the server, PostgreSQL and the load "
+            f"generators); two processes cannot show their capacity here"
+        )
+
+
 def _finish(report: dict[str, Any]) -> dict[str, Any]:
     one = report["one_process"]["max_sessions_held"]
     report["one_process_goal"] = f">= {SESSIONS_GOAL} sessions"
@@ -437,6 +484,17 @@ def _finish(report: dict[str, Any]) -> dict[str, Any]:
             f"(goal >= {TWO_PROCESS_GOAL}): "
             f"{'met' if report['two_process_met'] else 'NOT met'}"
         )
+        _machine_bound(report)
+        projection = cpu_projection(report["one_process"], report["two_processes"])
+        report["cpu_projection"] = projection
+        if projection is not None:
+            per = projection["server_cpu_pct_per_1000_sessions"]
+            print(
+                f"server CPU per 1,000 sessions at {projection['sessions']}: "
+                f"{per['one_process']}% of a core in one process, "
+                f"{per['two_processes']}% in two; projected two/one with a core "
+                f"each: {projection['projected_ratio_two_to_one']:.2f} (not measured)"
+            )
     RESULTS.parent.mkdir(exist_ok=True)
     RESULTS.write_text(json.dumps(report, indent=2))
     return report
