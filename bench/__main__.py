@@ -1,7 +1,7 @@
 """Run every bench module (bench/*_bench.py) in turn, each with its defaults.
 
-    python -m bench [module ...]     # e.g. python -m bench relay_bench call_bench
-    python -m bench.<module> --help  # one bench's own options
+python -m bench [module ...]     # e.g. python -m bench relay_bench call_bench
+python -m bench.<module> --help  # one bench's own options
 """
 
 from __future__ import annotations
