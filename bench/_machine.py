@@ -1,9 +1,12 @@
-"""What a result was measured on: cores, CPU model, Python and the versions that matter."""
+"""What a result was measured on (cores, CPU model, Python, the versions that matter),
+and where each bench writes it."""
 
 from __future__ import annotations
 
+import json
 import os
 import platform
+from collections.abc import Iterable
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -36,10 +39,10 @@ def cpu_model() -> str:
     return platform.processor() or "unknown"
 
 
-def describe() -> dict[str, Any]:
-    """Machine and software versions, for every results file."""
+def describe(packages: Iterable[str] = PACKAGES) -> dict[str, Any]:
+    """Machine and the versions of ``packages``, for every results file."""
     versions = {}
-    for name in PACKAGES:
+    for name in packages:
         try:
             versions[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
@@ -55,3 +58,14 @@ def describe() -> dict[str, Any]:
         "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
         "versions": versions,
     }
+
+
+RESULTS_DIR = Path(__file__).parent / "results"
+
+
+def write_results(name: str, report: dict[str, Any]) -> Path:
+    """Write ``report`` to bench/results/<name>.json (not committed); return the path."""
+    RESULTS_DIR.mkdir(exist_ok=True)
+    path = RESULTS_DIR / f"{name}.json"
+    path.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    return path

@@ -21,10 +21,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import statistics
+import sys
 import time
-from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -33,10 +32,9 @@ import socketio
 from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import AudioStreamTrack, VideoStreamTrack
 
-from bench._machine import describe
+from bench._machine import describe, write_results
 from bench._servers import App, prepare_database
 
-RESULTS = Path(__file__).parent / "results" / "call.json"
 NS = "/rtc"
 GOAL = 1.1
 
@@ -206,10 +204,9 @@ def _finish(samples: dict[str, list[float]]) -> dict[str, Any]:
         print(f"{label:<28}{med[key]:>10.1f}{min(v):>8.1f}{max(v):>8.1f}{len(v):>4}")
     verdict = "met" if report["met"] else "NOT met"
     print(f"{'ratio server/in-process':<28}{ratio:>10.2f}   goal <= {GOAL}: {verdict}")
-    RESULTS.parent.mkdir(exist_ok=True)
-    RESULTS.write_text(json.dumps(report, indent=2))
+    write_results("call", report)
     return report
 
 
 if __name__ == "__main__":
-    main(__import__("sys").argv[1:])
+    main(sys.argv[1:])

@@ -16,13 +16,11 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from pathlib import Path
 from typing import Any
 
-from bench._machine import describe
+from bench._machine import describe, write_results
 from bench._servers import ROOT, Postgres
 
-RESULTS = Path(__file__).parent / "results" / "gevent_db.json"
 SLEEP_S = 0.2
 CASES = (10, 30)
 
@@ -76,8 +74,7 @@ def main(argv: list[str]) -> dict[str, Any]:
         )
     verdict = "yes" if report["cooperative"] else "NO: the database blocks the process"
     print(f"queries yield to other greenlets: {verdict}")
-    RESULTS.parent.mkdir(exist_ok=True)
-    RESULTS.write_text(json.dumps(report, indent=2))
+    write_results("gevent_db", report)
     return report
 
 

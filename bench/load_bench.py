@@ -22,23 +22,22 @@ reported as a ratio of it (goal >= 1.8), the one-process figure against the goal
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import multiprocessing
 import os
 import random
+import sys
 import time
 import uuid
 from collections.abc import Callable
 from multiprocessing.connection import Connection
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 from sqlalchemy.engine import make_url
 
 from bench import _load
-from bench._machine import describe
+from bench._machine import describe, write_results
 from bench._profile import Profiler, print_summary
 from bench._servers import (
     REDIS_URL,
@@ -51,7 +50,6 @@ from bench._servers import (
     total_cpu_seconds,
 )
 
-RESULTS = Path(__file__).parent / "results" / "load.json"
 P99_GOAL_MS = 50.0
 SESSIONS_GOAL = 2000
 TWO_PROCESS_GOAL = 1.8
@@ -495,10 +493,9 @@ def _finish(report: dict[str, Any]) -> dict[str, Any]:
                 f"{per['two_processes']}% in two; projected two/one with a core "
                 f"each: {projection['projected_ratio_two_to_one']:.2f} (not measured)"
             )
-    RESULTS.parent.mkdir(exist_ok=True)
-    RESULTS.write_text(json.dumps(report, indent=2))
+    write_results("load", report)
     return report
 
 
 if __name__ == "__main__":
-    main(__import__("sys").argv[1:])
+    main(sys.argv[1:])

@@ -23,19 +23,16 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
+import sys
 import time
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import aiohttp
 import numpy as np
 
-from bench._machine import describe
+from bench._machine import describe, write_results
 from bench._servers import App, Postgres, bulk_dyads
-
-RESULTS = Path(__file__).parent / "results" / "rating.json"
 
 
 def _end_sessions(database_url: str, session_ids: list[str]) -> None:
@@ -188,10 +185,9 @@ def _finish(samples: dict[str, list[float]], raters: int) -> dict[str, Any]:
         row = stats[key]
         print(f"{label:<34}{row['p50_ms']:>10.1f}{row['p99_ms']:>10.1f}{row['n']:>6}")
     print(f"{'ratio submit/me':<34}{report['ratio_p50']:>10.2f}{ratio:>10.2f}")
-    RESULTS.parent.mkdir(exist_ok=True)
-    RESULTS.write_text(json.dumps(report, indent=2))
+    write_results("rating", report)
     return report
 
 
 if __name__ == "__main__":
-    main(__import__("sys").argv[1:])
+    main(sys.argv[1:])

@@ -20,19 +20,17 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
+import sys
 import time
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import socketio
 
-from bench._machine import describe
+from bench._machine import describe, write_results
 from bench._profile import Profiler, print_summary
 from bench._servers import App, BareRelay, cpu_seconds, prepare_database
 
-RESULTS = Path(__file__).parent / "results" / "relay.json"
 PACE_S = 0.025
 WARMUP = 30
 PROFILE_PAIRS = 10
@@ -130,8 +128,7 @@ def main(argv: list[str]) -> dict[str, Any]:
     report["app_profile_10_pairs"] = profile
     _print(report)
     print_summary(profile, f"app server profile, {PROFILE_PAIRS} pairs at once")
-    RESULTS.parent.mkdir(exist_ok=True)
-    RESULTS.write_text(json.dumps(report, indent=2))
+    write_results("relay", report)
     return report
 
 
@@ -187,4 +184,4 @@ def _print(report: dict) -> None:  # type: ignore[type-arg]
 
 
 if __name__ == "__main__":
-    main(__import__("sys").argv[1:])
+    main(sys.argv[1:])

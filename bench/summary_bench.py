@@ -14,24 +14,21 @@ from __future__ import annotations
 
 import argparse
 import io
-import json
-import os
-import platform
 import time
 import warnings
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
+from bench._machine import describe, write_results
 from ratings.analysis import summarize
 from ratings.pairs_io import read_pairs_csv
 
-RESULTS = Path(__file__).parent / "results" / "summary.json"
 SESSIONS = 10
+STATS_PACKAGES = ("numpy", "pandas", "scipy", "pingouin", "statsmodels")
 DYADS_PER_THERAPIST = 50
 CONTRASTS = np.array(
     [[0, 1, 1, 0, 0, 0], [0, 0, 0, 1, 1, 1], [0, 1, -1, 0, 0, 0], [0, 0, 0, 1, -1, 1]],
@@ -207,28 +204,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "n_dyads": int(frame["dyad_id"].nunique()),
         "rows": rows,
     }
-    report["machine"] = _machine()
+    report["machine"] = describe(STATS_PACKAGES)
     _print(report)
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
-    print(f"written: {RESULTS}")
+    print(f"written: {write_results('summary', report)}")
     return report
-
-
-def _machine() -> dict[str, Any]:
-    import pingouin
-    import scipy
-    import statsmodels
-
-    return {
-        "python": platform.python_version(),
-        "cpus": os.cpu_count(),
-        "numpy": np.__version__,
-        "pandas": pd.__version__,
-        "scipy": scipy.__version__,
-        "pingouin": pingouin.__version__,
-        "statsmodels": statsmodels.__version__,
-    }
 
 
 def _print(report: dict[str, Any]) -> None:

@@ -44,7 +44,7 @@ def _refuse(denied: Denied) -> SignalingError:
     return SignalingError(denied.code, message)
 
 
-def _require_joined(hub: Hub, connection: Connection, session_id: str) -> JoinGrant:
+def _require_joined(connection: Connection, session_id: str) -> JoinGrant:
     grant = connection.joined.get(session_id)
     if grant is None:
         raise SignalingError("not_joined", "join the session first")
@@ -165,7 +165,7 @@ def vacate(hub: Hub, connection: Connection, grant: JoinGrant) -> None:
 def signal(hub: Hub, connection: Connection, payload: object) -> Ack:
     """Relay an SDP description or ICE candidate to the other participant."""
     session_id = session_of(payload)
-    _require_joined(hub, connection, session_id)
+    _require_joined(connection, session_id)
     message = parse(SignalMessage, payload)
     relay = message.relay(connection.principal.user_id)
     _emit("signal", relay, session_room(session_id), skip_sid=connection.sid)
@@ -176,7 +176,7 @@ def chat(hub: Hub, connection: Connection, payload: object) -> Ack:
     """Store a chat message once; send it to the others only when it is new. The
     policy checks the account is active in the write's transaction."""
     session_id = session_of(payload)
-    _require_joined(hub, connection, session_id)
+    _require_joined(connection, session_id)
     message = parse(ChatMessage, payload)
     result = hub.policy.record_chat(
         connection.principal, session_id, message.text, message.client_msg_id
@@ -193,7 +193,7 @@ def quality(hub: Hub, connection: Connection, payload: object) -> Ack:
     """Store one technical quality sample; the policy checks the account is
     active in the same transaction (``Denied("unauthenticated")`` if not)."""
     session_id = session_of(payload)
-    _require_joined(hub, connection, session_id)
+    _require_joined(connection, session_id)
     message = parse(QualityMessage, payload)
     result = hub.policy.record_quality(
         connection.principal, session_id, message.sample()
@@ -206,7 +206,7 @@ def quality(hub: Hub, connection: Connection, payload: object) -> Ack:
 def end(hub: Hub, connection: Connection, payload: object) -> Ack:
     """End the session (therapist); each participant gets their rating URL."""
     session_id = session_of(payload)
-    grant = _require_joined(hub, connection, session_id)
+    grant = _require_joined(connection, session_id)
     parse(SessionRef, payload)
     if grant.role != "therapist":
         raise _refuse(Denied("forbidden"))
@@ -234,7 +234,7 @@ def close_room(hub: Hub, session_id: str, rating_urls: Mapping[str, str]) -> Non
 def leave(hub: Hub, connection: Connection, payload: object) -> Ack:
     """Leave the session's room; the others get ``peer_left``."""
     session_id = session_of(payload)
-    grant = _require_joined(hub, connection, session_id)
+    grant = _require_joined(connection, session_id)
     parse(SessionRef, payload)
     _drop(hub, connection.sid, session_id)
     vacate(hub, connection, grant)

@@ -128,7 +128,8 @@ class QualityWriter:
             if not self._queue:
                 self._writers -= 1
                 return []
-        if len(self._queue) < QUALITY_BATCH_MAX:
+            room_left = len(self._queue) < QUALITY_BATCH_MAX
+        if room_left:
             signaling.socketio.sleep(QUALITY_BATCH_WINDOW_S)
         with self._cond:
             batch = self._queue[:QUALITY_BATCH_MAX]

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+import redis
 from flask import Flask
 from flask.testing import FlaskClient
-from rtc_helpers import FakeClock, FakePolicy, Peer, make_app, make_policy
+from rtc_helpers import REDIS_URL, FakeClock, FakePolicy, Peer, make_app, make_policy
+
+from signaling.presence import MemoryPresence, Presence
+from signaling.presence_redis import RedisPresence
 
 
 @pytest.fixture
@@ -42,3 +47,34 @@ def connect(app: Flask) -> Callable[..., Peer]:
         return Peer(app, **kwargs)
 
     return _connect
+
+
+@pytest.fixture
+def redis_client() -> Iterator[redis.Redis]:
+    client = redis.Redis.from_url(REDIS_URL, decode_responses=True)
+    try:
+        client.ping()
+    except redis.ConnectionError:
+        client.close()
+        pytest.skip("Redis is not reachable at 127.0.0.1:6379")
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def prefix(redis_client: redis.Redis) -> Iterator[str]:
+    """A key prefix of this test's own; its keys are deleted afterwards."""
+    value = f"test-rtc-{uuid.uuid4().hex}:"
+    yield value
+    keys = list(redis_client.scan_iter(match=value + "*"))
+    if keys:
+        redis_client.delete(*keys)
+
+
+@pytest.fixture(params=["memory", "redis"])
+def presence(request: pytest.FixtureRequest) -> Presence:
+    """Each presence store in turn (Redis db 15, a fresh prefix)."""
+    if request.param == "memory":
+        return MemoryPresence()
+    client = request.getfixturevalue("redis_client")
+    return RedisPresence(client, prefix=request.getfixturevalue("prefix"))

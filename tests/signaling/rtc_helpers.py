@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,6 +16,9 @@ from signaling import ChatResult, Denied, JoinGrant, Participant, Principal
 
 NS = "/rtc"
 ORIGIN = "https://app.example"
+
+
+REDIS_URL = "redis://127.0.0.1:6379/15"  # the signaling tests' own Redis database
 
 
 class FakeClock:
@@ -263,3 +267,13 @@ def expect_error(ack: Any, code: str) -> dict[str, Any]:
     assert ack["error"]["code"] == code, ack
     assert isinstance(ack["error"]["message"], str) and ack["error"]["message"]
     return dict(ack["error"])
+
+
+def wait_until(condition: Callable[[], object], seconds: float = 3.0) -> bool:
+    """Poll ``condition`` until it holds or ``seconds`` pass; its last answer."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.01)
+    return bool(condition())

@@ -59,14 +59,20 @@ def test_logout_closes_the_cookie_socket_and_the_cookie_is_then_refused(
     assert not Peer(app, flask_test_client=http).connected
 
 
-def test_deactivated_user_is_cut_off_on_the_next_checked_event(
-    connect: Any, policy: FakePolicy
-) -> None:
+def _joined_then_t1_deactivated(connect: Any, policy: FakePolicy) -> tuple[Any, Any]:
+    """Client and therapist in s1; then the therapist's account is deactivated."""
     client, therapist = connect("c1"), connect("t1")
     client.join()
     therapist.join()
     client.received()
     policy.inactive.add("t1")
+    return client, therapist
+
+
+def test_deactivated_user_is_cut_off_on_the_next_checked_event(
+    connect: Any, policy: FakePolicy
+) -> None:
+    client, therapist = _joined_then_t1_deactivated(connect, policy)
     chat = {
         "session_id": "s1",
         "text": "hi",
@@ -81,11 +87,7 @@ def test_deactivated_user_is_cut_off_on_the_next_checked_event(
 def test_deactivated_user_quality_sample_is_refused_and_cut_off(
     connect: Any, policy: FakePolicy
 ) -> None:
-    client, therapist = connect("c1"), connect("t1")
-    client.join()
-    therapist.join()
-    client.received()
-    policy.inactive.add("t1")
+    client, therapist = _joined_then_t1_deactivated(connect, policy)
     sample = {"rtt_ms": 1, "jitter_ms": 1, "packet_loss_pct": 0, "bitrate_kbps": 1}
     expect_error(
         therapist.call("quality", {"session_id": "s1", **sample}), "unauthenticated"

@@ -18,7 +18,7 @@ import pytest
 import websocket
 from flask import Flask
 from flask.testing import FlaskClient
-from rtc_helpers import NS
+from rtc_helpers import NS, wait_until
 from werkzeug.serving import make_server
 
 import signaling
@@ -57,15 +57,6 @@ def _ws_call(ws: websocket.WebSocket, ack_id: int, event: str, payload: Any) -> 
             return json.loads(frame[len(prefix) :])[0]
 
 
-def _wait_until(condition: Any, seconds: float = 3.0) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.02)
-    return bool(condition())
-
-
 def test_websocket_frame_over_64_kib_disconnects_only_its_sender(
     app: Flask, server_url: str
 ) -> None:
@@ -76,7 +67,7 @@ def test_websocket_frame_over_64_kib_disconnects_only_its_sender(
     assert _ws_call(flooder, 1, "join", {"session_id": "s1"})["ok"] is True
     big = {"session_id": "s1", "text": BIG_TEXT, "client_msg_id": UUID}
     flooder.send(f"42{NS},2" + json.dumps(["chat", big]))
-    assert _wait_until(lambda: not hub.presence.connections("c1"))
+    assert wait_until(lambda: not hub.presence.connections("c1"))
     opcode, _ = flooder.recv_data(control_frame=True)
     assert opcode == websocket.ABNF.OPCODE_CLOSE  # the server closed the socket
     flooder.shutdown()
@@ -139,7 +130,7 @@ def test_polling_body_over_64_kib_disconnects_its_sender(
     post = _in_thread(
         lambda: result.update(status=app.test_client().post(url, data=body).status_code)
     )
-    assert _wait_until(lambda: eio_socket.closed)
+    assert wait_until(lambda: eio_socket.closed)
     assert hub.presence.connections("c1") == set()  # our disconnect handler ran
     poll.join(timeout=5)
     assert eio_sid not in signaling.socketio.server.eio.sockets

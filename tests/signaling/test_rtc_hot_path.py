@@ -10,20 +10,16 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-import redis
 from flask import has_app_context, has_request_context
 from rtc_helpers import FakeClock, FakePolicy, Peer, make_app, make_policy
 
 import signaling
-from signaling.presence import MemoryPresence, Presence
-from signaling.presence_redis import RedisPresence
+from signaling.presence import Presence
 
-REDIS_URL = "redis://127.0.0.1:6379/15"
 SAMPLE = {"rtt_ms": 1, "jitter_ms": 1, "packet_loss_pct": 0, "bitrate_kbps": 1}
 
 
@@ -57,25 +53,6 @@ class ContextPolicy(FakePolicy):
         super()._enter(name, *args)
 
 
-@pytest.fixture(params=["memory", "redis"])
-def store(request: pytest.FixtureRequest) -> Iterator[Presence]:
-    if request.param == "memory":
-        yield MemoryPresence()
-        return
-    client = redis.Redis.from_url(REDIS_URL, decode_responses=True)
-    try:
-        client.ping()
-    except redis.ConnectionError:
-        client.close()
-        pytest.skip("Redis is not reachable at 127.0.0.1:6379")
-    prefix = f"test-rtc-{uuid.uuid4().hex}:"
-    yield RedisPresence(client, prefix=prefix)
-    keys = list(client.scan_iter(match=prefix + "*"))
-    if keys:
-        client.delete(*keys)
-    client.close()
-
-
 def _pair(app: Any) -> tuple[Peer, Peer]:
     client = Peer(app, auth={"token": "token-c1"})
     therapist = Peer(app, auth={"token": "token-t1"})
@@ -85,12 +62,12 @@ def _pair(app: Any) -> tuple[Peer, Peer]:
     return client, therapist
 
 
-def test_frequent_events_never_ask_presence(store: Presence) -> None:
-    presence = CountingPresence(store)
-    app = make_app(make_policy(), FakeClock(), presence=presence)
+def test_frequent_events_never_ask_presence(presence: Presence) -> None:
+    counting = CountingPresence(presence)
+    app = make_app(make_policy(), FakeClock(), presence=counting)
     try:
         client, therapist = _pair(app)
-        presence.calls.clear()
+        counting.calls.clear()
         for _ in range(20):
             ack = therapist.call("signal", {"session_id": "s1", "candidate": None})
             assert ack == {"ok": True}
@@ -98,7 +75,7 @@ def test_frequent_events_never_ask_presence(store: Presence) -> None:
         assert client.call("chat", chat)["ok"]
         assert client.call("quality", {"session_id": "s1", **SAMPLE})["ok"]
         assert len(client.events("signal")) == 20
-        assert presence.calls == Counter()
+        assert counting.calls == Counter()
     finally:
         signaling.current_hub(app).stop()
 

@@ -3,53 +3,22 @@
 from __future__ import annotations
 
 import time
-import uuid
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import redis
-from rtc_helpers import FakeClock, Peer, make_app, make_policy
+from rtc_helpers import FakeClock, Peer, make_app, make_policy, wait_until
 
 import signaling
 from signaling.presence import MemoryPresence, Presence
 from signaling.presence_redis import RedisPresence
 
-REDIS_URL = "redis://127.0.0.1:6379/15"
 U = "123e4567-e89b-12d3-a456-426614174000"
-
-
-@pytest.fixture
-def redis_client() -> Iterator[redis.Redis]:
-    client = redis.Redis.from_url(REDIS_URL, decode_responses=True)
-    try:
-        client.ping()
-    except redis.ConnectionError:
-        client.close()
-        pytest.skip("Redis is not reachable at 127.0.0.1:6379")
-    yield client
-    client.close()
-
-
-@pytest.fixture
-def prefix(redis_client: redis.Redis) -> Iterator[str]:
-    value = f"test-rtc-{uuid.uuid4().hex}:"
-    yield value
-    keys = list(redis_client.scan_iter(match=value + "*"))
-    if keys:
-        redis_client.delete(*keys)
 
 
 def _redis(client: redis.Redis, prefix: str, ttl: float = 60.0) -> RedisPresence:
     return RedisPresence(client, prefix=prefix, ttl_seconds=ttl)
-
-
-@pytest.fixture(params=["memory", "redis"])
-def presence(request: pytest.FixtureRequest) -> Presence:
-    if request.param == "memory":
-        return MemoryPresence()
-    client = request.getfixturevalue("redis_client")
-    return _redis(client, request.getfixturevalue("prefix"))
 
 
 def test_connections_are_tracked_per_user(presence: Presence) -> None:
@@ -169,15 +138,6 @@ def test_join_replace_and_leave_work_on_redis_presence(redis_app: Any) -> None:
     assert client.events("peer_left") == [{"user_id": "t1", "role": "therapist"}]
 
 
-def _wait_until(predicate: Any, timeout: float = 3.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.01)
-    return bool(predicate())
-
-
 def test_replacement_by_another_process_arrives_as_an_event(
     redis_app: Any, redis_client: redis.Redis, prefix: str
 ) -> None:
@@ -186,7 +146,7 @@ def test_replacement_by_another_process_arrives_as_an_event(
     hub = signaling.current_hub(redis_app)
     # another process's connection takes t1's place in s1: presence publishes it
     _redis(redis_client, prefix).claim("s1", "t1", "sid-in-process-2")
-    assert _wait_until(lambda: hub.joined(therapist.sid, "s1") is None)
+    assert wait_until(lambda: hub.joined(therapist.sid, "s1") is None)
     ack = therapist.call("signal", {"session_id": "s1", "candidate": None})
     assert ack["error"]["code"] == "not_joined"
 
@@ -201,7 +161,7 @@ def test_a_session_closed_by_another_process_drops_the_join(
     therapist.join()
     hub = signaling.current_hub(redis_app)
     _redis(redis_client, prefix).release("s1", "c1", client.sid)  # close_room there
-    assert _wait_until(lambda: hub.joined(client.sid, "s1") is None)
+    assert wait_until(lambda: hub.joined(client.sid, "s1") is None)
     ack = client.call("chat", {"session_id": "s1", "text": "hi", "client_msg_id": U})
     assert ack["error"]["code"] == "not_joined"
     assert hub.joined(therapist.sid, "s1") is not None  # only that place
