@@ -6,6 +6,7 @@ decision that needs stored data. It never imports the application.
     socketio = SocketIO()                   # unbound, module level
     init_app(app, policy)                   # once per app
     disconnect_user(user_id)                # on logout and deactivation
+    disconnect_credential(credential)       # a token revoked, a login ended
 
     close_session(session_id, urls)         # ended elsewhere (REST)
 
@@ -16,7 +17,9 @@ optionally ``SIGNALING_PRESENCE_PREFIX``, ``SIGNALING_PRESENCE_TTL`` (seconds),
 ``SIGNALING_WEBSOCKET_ONLY``, ``SIGNALING_CHANNEL`` (the message queue's
 pub/sub channel; Redis channels ignore the database number, so deployments
 sharing one Redis need different channels) and ``SIGNALING_GC_TUNING`` /
-``SIGNALING_GC_THRESHOLD`` (see ``signaling.gctune``).
+``SIGNALING_GC_THRESHOLD`` (see ``signaling.gctune``), and the connect limits
+``RTC_CONNECT_RATE_LIMIT``, ``RTC_MAX_SOCKETS_PER_USER`` and
+``RATELIMIT_STORAGE_URI`` (see ``signaling.admission``).
 """
 
 from __future__ import annotations
@@ -28,6 +31,8 @@ from typing import Any
 from flask import Flask
 
 from signaling import gctune
+from signaling.admission import Admission
+from signaling.credentials import SIGNED_OUT, credential_key, error_body
 from signaling.hub import (
     EXTENSION_KEY,
     NAMESPACE,
@@ -63,6 +68,7 @@ __all__ = [
     "Principal",
     "close_session",
     "current_hub",
+    "disconnect_credential",
     "disconnect_user",
     "init_app",
     "socketio",
@@ -83,7 +89,14 @@ def init_app(
 
     origins = _origins(app.config.get("ALLOWED_ORIGINS") or [])
     presence = presence or _default_presence(app)
-    hub = Hub(policy, presence, clock, origins, gctune.from_config(app.config))
+    hub = Hub(
+        policy,
+        presence,
+        clock,
+        origins,
+        gctune.from_config(app.config),
+        Admission.from_config(app.config),
+    )
     app.extensions[EXTENSION_KEY] = hub
     socketio.init_app(
         app,
@@ -161,8 +174,35 @@ def disconnect_user(user_id: str, app: Flask | None = None) -> int:
     """
     hub = current_hub(app)
     sids = hub.presence.connections(user_id) | hub.local_sids(user_id)
-    body = {"code": "signed_out", "message": "signed out; sign in again"}
-    server().emit("error", body, to=user_room(user_id), namespace=NAMESPACE)
+    return _close(sids, user_room(user_id), SIGNED_OUT)
+
+
+def disconnect_credential(
+    credential: str,
+    app: Flask | None = None,
+    *,
+    code: str = "signed_out",
+    message: str = "",
+) -> int:
+    """Close every ``/rtc`` connection opened with ``credential`` (the policy's
+    :attr:`Principal.credential`, e.g. a revoked token), in every process.
+
+    Like :func:`disconnect_user`, with the credential's presence entries and
+    room: the sockets first get ``error`` ``{"code": code, "message"}``
+    (``signed_out`` by default, ``session_expired`` for a lapsed credential).
+    Returns how many connections were asked to close.
+    """
+    if not credential:
+        return 0
+    hub = current_hub(app)
+    key = credential_key(credential)
+    sids = hub.presence.connections(key) | hub.local_credential_sids(credential)
+    return _close(sids, key, error_body(code, message))
+
+
+def _close(sids: set[str], room: str, body: Mapping[str, str]) -> int:
+    """Tell ``room`` why, then disconnect ``sids`` (remote ones via the queue)."""
+    server().emit("error", dict(body), to=room, namespace=NAMESPACE)
     for sid in sorted(sids):
         server().disconnect(sid, namespace=NAMESPACE)
     return len(sids)

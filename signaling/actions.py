@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, NoReturn
 
+from signaling.credentials import error_body
 from signaling.hub import NAMESPACE, Connection, Hub, logger, server, session_room
 from signaling.messages import (
     Ack,
@@ -56,6 +57,24 @@ def _require_active(hub: Hub, connection: Connection) -> None:
         _sign_out(connection)
 
 
+def _require_credential(hub: Hub, connection: Connection) -> None:
+    """The credential that opened the socket must still hold (``join``, ``end``);
+    if not, every socket it opened closes with the policy's reason."""
+    denied = hub.policy.check_credential(connection.principal)
+    if denied is None:
+        return
+    from signaling import disconnect_credential  # late: the package imports us
+
+    credential = connection.principal.credential
+    body = error_body(denied.code, denied.message)
+    if not disconnect_credential(
+        credential, code=body["code"], message=body["message"]
+    ):
+        _emit("error", body, connection.sid)  # a policy without credential names
+        server().disconnect(connection.sid, namespace=NAMESPACE)
+    raise SignalingError("unauthenticated", "sign in again")
+
+
 def _sign_out(connection: Connection) -> NoReturn:
     """The account may no longer act: close all its sockets and refuse."""
     from signaling import disconnect_user  # late: the package imports us
@@ -84,6 +103,7 @@ def join(hub: Hub, connection: Connection, payload: object) -> Ack:
     """Enter a session's room; see the contract for the ack."""
     session_id = parse(SessionRef, payload).session_id
     _require_active(hub, connection)
+    _require_credential(hub, connection)
     grant = _grant(hub, connection, session_id)
     history = hub.policy.chat_history(connection.principal, session_id)
     ice_servers = hub.policy.ice_servers(connection.principal)
@@ -211,6 +231,7 @@ def end(hub: Hub, connection: Connection, payload: object) -> Ack:
     if grant.role != "therapist":
         raise _refuse(Denied("forbidden"))
     _require_active(hub, connection)
+    _require_credential(hub, connection)
     urls = hub.policy.end_session(connection.principal, session_id)
     if isinstance(urls, Denied):
         raise _refuse(urls)

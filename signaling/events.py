@@ -40,6 +40,8 @@ from signaling.actions import (
     signal,
     vacate,
 )
+from signaling.admission import TOO_MANY_ATTEMPTS, TOO_MANY_SOCKETS
+from signaling.credentials import credential_key
 from signaling.hub import (
     NAMESPACE,
     Connection,
@@ -61,22 +63,41 @@ def _sid() -> str:
     return str(request.sid)  # type: ignore[attr-defined]
 
 
+def _refuse(code: str, message: str) -> ConnectionRefusedError:
+    """``connect_error``: ``message`` is the code, ``data`` the error object."""
+    return ConnectionRefusedError(code, {"code": code, "message": message})
+
+
 def on_connect(auth: object = None) -> None:
-    """Refuse foreign origins and unknown users; register the connection."""
+    """Refuse foreign origins, address floods, unknown users and accounts with
+    too many sockets (in that order); register the connection."""
     hub = current_hub()
     if not hub.origin_allowed(request.headers.get("Origin")):
         logger.info("rtc connect refused: origin not allowed")
-        raise ConnectionRefusedError("origin_not_allowed")
+        raise _refuse("origin_not_allowed", "this page's origin may not connect")
+    if not _attempt(hub, request.remote_addr or "unknown"):
+        raise _refuse("rate_limited", TOO_MANY_ATTEMPTS)
     principal = _identify(hub, auth)
     if principal is None:
-        raise ConnectionRefusedError("unauthenticated")
+        raise _refuse("unauthenticated", "sign in again")
+    open_sockets = hub.presence.connections(principal.user_id)
+    if not hub.admission.room_for_one_more(len(open_sockets)):
+        raise _refuse("too_many_connections", TOO_MANY_SOCKETS)
     sid = _sid()
     try:
         _register(hub, sid, principal)
     except Exception as exc:  # boundary: refuse rather than half-register
         _log_failure("connect", exc)
         hub.pop(sid)
-        raise ConnectionRefusedError("internal") from None
+        raise _refuse("internal", "the server could not register you") from None
+
+
+def _attempt(hub: Hub, address: str) -> bool:
+    try:
+        return hub.admission.attempt(address)
+    except Exception as exc:  # boundary: a broken limit store refuses, never crashes
+        _log_failure("connect limit", exc)
+        raise _refuse("internal", "the server could not register you") from None
 
 
 def _identify(hub: Hub, auth: object) -> Principal | None:
@@ -92,6 +113,10 @@ def _register(hub: Hub, sid: str, principal: Principal) -> None:
     hub.add(Connection(sid, principal, ConnectionLimiter(hub.clock)))
     hub.presence.add_connection(principal.user_id, sid)
     server().enter_room(sid, user_room(principal.user_id), namespace=NAMESPACE)
+    if principal.credential:
+        key = credential_key(principal.credential)
+        hub.presence.add_connection(key, sid)
+        server().enter_room(sid, key, namespace=NAMESPACE)
     hub.start_background()
 
 
@@ -102,7 +127,11 @@ def on_disconnect(*_reason: object) -> None:
         connection = hub.pop(_sid())
         if connection is None:
             return
-        hub.presence.remove_connection(connection.principal.user_id, connection.sid)
+        principal = connection.principal
+        hub.presence.remove_connection(principal.user_id, connection.sid)
+        if principal.credential:
+            key = credential_key(principal.credential)
+            hub.presence.remove_connection(key, connection.sid)
         for grant in list(connection.joined.values()):
             vacate(hub, connection, grant)
     except Exception as exc:  # boundary: a disconnect must never raise

@@ -12,19 +12,31 @@ takes or clears a place held here (a newer connection of the same user, or a
 session ended there), the shared presence store publishes it and
 :meth:`Hub.lose_place` drops the join; the heartbeat reconciles anything a
 missed message left behind.
+
+Each connection also carries the credential that opened it
+(``signaling.credentials``): the hub closes it when that credential's
+``expires_at`` passes, checked by a background task over a heap of deadlines.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, cast
 
 from flask import Flask, current_app
 from flask_socketio import SocketIO
 
+from signaling.admission import Admission
+from signaling.credentials import (
+    EXPIRY_CHECK_SECONDS,
+    SESSION_EXPIRED,
+    Deadlines,
+    credential_key,
+)
 from signaling.gctune import GcTuning
 from signaling.policy import JoinGrant, Policy, Principal
 from signaling.presence import Place, PlaceWatch, Presence
@@ -67,8 +79,12 @@ class Hub:
         clock: Clock,
         allowed_origins: Iterable[str],
         gc_tuning: GcTuning | None = None,
+        admission: Admission | None = None,
+        wall_clock: Callable[[], float] = time.time,
     ) -> None:
         self.policy = policy
+        self.admission = admission or Admission()
+        self.deadlines = Deadlines(wall_clock)
         self.gc_tuning = gc_tuning or GcTuning(enabled=False)
         self.presence = presence
         self.clock = clock
@@ -76,6 +92,7 @@ class Hub:
         self._lock = threading.Lock()
         self._connections: dict[str, Connection] = {}
         self._background = False
+        self._expiry_running = False
         self._stopped = threading.Event()
 
     def origin_allowed(self, origin: str | None) -> bool:
@@ -96,15 +113,31 @@ class Hub:
             conns = list(self._connections.values())
         return {c.sid for c in conns if c.principal.user_id == user_id}
 
+    def local_credential_sids(self, credential: str) -> set[str]:
+        """Sids opened with ``credential`` in this process."""
+        with self._lock:
+            conns = list(self._connections.values())
+        return {c.sid for c in conns if c.principal.credential == credential}
+
     def add(self, connection: Connection) -> None:
-        """Register a new connection."""
+        """Register a new connection; watch its credential's deadline."""
+        expires_at = connection.principal.expires_at
         with self._lock:
             self._connections[connection.sid] = connection
+            if expires_at is not None:
+                self.deadlines.add(connection.sid, expires_at)
+            start = expires_at is not None and not self._expiry_running
+            self._expiry_running = self._expiry_running or start
+        if start:
+            socketio.start_background_task(self._expiry_loop)
 
     def pop(self, sid: str) -> Connection | None:
         """Remove and return a closing connection."""
         with self._lock:
-            return self._connections.pop(sid, None)
+            connection = self._connections.pop(sid, None)
+            if not self._connections:  # the deadlines left are closed ones'
+                self.deadlines.clear()
+        return connection
 
     def get(self, sid: str) -> Connection | None:
         """The connection with this sid, if it lives in this process."""
@@ -147,6 +180,11 @@ class Hub:
         with self._lock:
             conns = list(self._connections.values())
         pairs = [(c.principal.user_id, c.sid) for c in conns]
+        pairs += [
+            (credential_key(c.principal.credential), c.sid)
+            for c in conns
+            if c.principal.credential
+        ]
         places = [
             (session_id, c.principal.user_id, c.sid)
             for c in conns
@@ -191,6 +229,28 @@ class Hub:
         watch = self.presence.watch()  # subscribed before the first join
         if watch is not None:
             socketio.start_background_task(self._listen_loop, watch)
+
+    def close_expired(self) -> int:
+        """Close this process's connections whose credential has lapsed; each
+        first gets ``error`` ``session_expired``. Returns how many."""
+        closing = [sid for sid in self.deadlines.due() if self.get(sid) is not None]
+        for sid in closing:
+            server().emit("error", SESSION_EXPIRED, to=sid, namespace=NAMESPACE)
+            server().disconnect(sid, namespace=NAMESPACE)
+        return len(closing)
+
+    def _expiry_loop(self) -> None:
+        """Runs while any deadline is pending (started again by :meth:`add`)."""
+        while not self._stopped.is_set():
+            socketio.sleep(EXPIRY_CHECK_SECONDS)
+            try:
+                self.close_expired()
+            except Exception as exc:  # the loop must outlive one failed close
+                logger.error("expiry check failed: %s", type(exc).__name__)
+            with self._lock:
+                if not len(self.deadlines):
+                    self._expiry_running = False
+                    return
 
     def stop(self) -> None:
         """End the background loops (tests, shutdown)."""

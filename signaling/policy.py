@@ -9,6 +9,7 @@ The protocol, in full::
     class Policy(Protocol):
         def identify(self, auth: Mapping[str, object] | None) -> Principal | None
         def is_active(self, principal: Principal) -> bool
+        def check_credential(self, principal: Principal) -> Denied | None
         def allows(self, principal: Principal, event: str) -> bool
         def can_join(self, principal: Principal, session_id: str)
             -> JoinGrant | Denied
@@ -28,10 +29,17 @@ Rules an implementation must keep:
 - ``identify`` runs inside the connect handler's request context, so it may read
   the login cookie (flask-login's ``current_user``) or ``auth["token"]``. ``auth``
   is the Socket.IO auth object when the client sent a JSON object, else ``None``.
-  Return ``None`` for missing, forged, expired or revoked credentials.
-- Contexts: ``identify``, ``is_active``, ``can_join``, ``chat_history``,
-  ``ice_servers``, ``mark_live`` and ``end_session`` (the ``connect``, ``join``
-  and ``end`` events) run in a request context built from the socket's
+  Return ``None`` for missing, forged, expired or revoked credentials. The
+  :class:`Principal` names the credential that opened the socket and when it
+  lapses: the hub closes the socket at ``expires_at`` (``session_expired``), and
+  :func:`signaling.disconnect_credential` closes it on revocation.
+- ``check_credential`` answers ``None`` while that credential still holds (it
+  runs on ``join`` and ``end``), ``Denied("signed_out")`` once it was revoked or
+  replaced, ``Denied("session_expired")`` once it lapsed; signaling then closes
+  every socket that credential opened.
+- Contexts: ``identify``, ``is_active``, ``check_credential``, ``can_join``,
+  ``chat_history``, ``ice_servers``, ``mark_live`` and ``end_session`` (the
+  ``connect``, ``join`` and ``end`` events) run in a request context built from the socket's
   handshake; ``record_chat`` and ``record_quality`` run in an application
   context only, and ``allows`` may run with no Flask context at all (it is
   asked on every event, ``signal`` included).
@@ -66,10 +74,17 @@ SessionRole = Literal["therapist", "client"]
 
 @dataclass(frozen=True)
 class Principal:
-    """An authenticated user; ``role`` is the platform role (therapist, client…)."""
+    """An authenticated user; ``role`` is the platform role (therapist, client…).
+
+    ``credential`` names what opened the socket (an API token, a cookie login),
+    an opaque string that :func:`signaling.disconnect_credential` takes;
+    ``expires_at`` (UNIX seconds) is when that credential lapses, ``None`` never.
+    """
 
     user_id: str
     role: str
+    credential: str = ""
+    expires_at: float | None = None
 
 
 @dataclass(frozen=True)
@@ -116,6 +131,11 @@ class Policy(Protocol):
 
     def is_active(self, principal: Principal) -> bool:
         """Whether the account may still act (re-checked on DB-backed events)."""
+        ...
+
+    def check_credential(self, principal: Principal) -> Denied | None:
+        """``None`` while the credential that opened the socket holds; else
+        ``Denied("signed_out")`` (revoked) or ``Denied("session_expired")``."""
         ...
 
     def allows(self, principal: Principal, event: str) -> bool:

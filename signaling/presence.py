@@ -2,8 +2,10 @@
 
 Presence is per (session, user), never per connection: a user who joins again
 from a new connection *claims* the place and the old connection is replaced, so
-reconnects leave no ghosts. It also records every connection of a user, which is
-how :func:`signaling.disconnect_user` finds sockets to close.
+reconnects leave no ghosts. It also records every connection of a user (and,
+under the key ``credential:{name}``, of a credential), which is how
+:func:`signaling.disconnect_user` and :func:`signaling.disconnect_credential`
+find sockets to close.
 
 :class:`MemoryPresence` serves one process. With several processes (a Redis
 message queue), use :class:`signaling.presence_redis.RedisPresence`: the same

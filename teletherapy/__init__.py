@@ -8,7 +8,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def create_app(test_config: dict | None = None) -> Flask:
-    """Build the app: config → extensions → blueprints → signaling → errors → CLI."""
+    """Build the app: config → extensions → blueprints → signaling → errors → CLI → proxy."""
     app = Flask(
         __name__,
         instance_path=str(ROOT / "instance"),
@@ -20,6 +20,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         config,
         errors,
         extensions,
+        proxy,
         security,
         templating,
         web_auth,
@@ -41,6 +42,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     signaling.init_app(app, policy=RtcPolicy(app))
     errors.init_app(app)
     cli.init_app(app)
+    proxy.init_app(app)  # outermost: engine.io sees the client's address too
     return app
 
 

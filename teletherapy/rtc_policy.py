@@ -2,17 +2,18 @@
 
 import logging
 import threading
+import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
 from flask import Flask
-from flask_login import current_user
 from sqlalchemy import Connection, Engine, bindparam, insert, select
 
 import signaling
 from signaling.policy import ChatResult, Denied, JoinGrant, Participant, Principal
 
+from . import web_auth
 from .access import SOCKET_ACCESS
 from .api import serialize
 from .extensions import db
@@ -22,6 +23,7 @@ from .services import audit, chat, ice, scheduling, tokens
 from .services.errors import ServiceError
 
 logger = logging.getLogger("teletherapy.rtc")
+SESSION_EXPIRED = "your sign-in reached its time limit; sign in again"
 QUALITY_ACK_TIMEOUT_S = 30.0
 QUALITY_WRITER_IDLE_S = 5.0
 QUALITY_BATCH_MAX = 200  # rows per transaction: the writer's CPU stretches stay short
@@ -178,17 +180,43 @@ class RtcPolicy:
         self.quality = QualityWriter(app)
 
     def identify(self, auth: Mapping[str, object] | None) -> Principal | None:
+        """The token's or the cookie's user, with the credential that opened the
+        socket and when it lapses (token expiry; the login's absolute limit)."""
         token = auth.get("token") if auth else None
         if isinstance(token, str):
             found = tokens.resolve(db.session, token)
-            user = found[0] if found else None
-        elif current_user and current_user.is_authenticated:
-            user = current_user._get_current_object()
+            if found is None:
+                return None
+            user, row = found
+            name, expires_at = tokens.credential(row), row.expires_at.timestamp()
         else:
-            user = None
-        if user is None or user.role not in SOCKET_ACCESS["connect"]:
+            login = web_auth.cookie_login()  # the pages' idle and absolute limits
+            if login is None:
+                return None
+            user, login_at = login
+            name = web_auth.login_credential(user, login_at)
+            expires_at = web_auth.login_deadline(login_at, self.app.config)
+        if user.role not in SOCKET_ACCESS["connect"]:
             return None
-        return Principal(user_id=user.id, role=user.role)
+        return Principal(user.id, user.role, name, float(expires_at))
+
+    def check_credential(self, principal: Principal) -> Denied | None:
+        """On join and end: the token is still valid, or the cookie is the same
+        login (same nonce: no logout since) within its absolute limit. An open
+        socket is activity, so the idle limit applies at connect only."""
+        lapsed = (
+            principal.expires_at is not None and time.time() >= principal.expires_at
+        )
+        if lapsed:
+            return Denied("session_expired", SESSION_EXPIRED)
+        if principal.credential.startswith("token:"):
+            valid = tokens.credential_valid(db.session, principal.credential)
+        else:
+            login = web_auth.cookie_login(check_idle=False)
+            valid = login is not None and (
+                web_auth.login_credential(*login) == principal.credential
+            )
+        return None if valid else Denied("signed_out", "signed out; sign in again")
 
     def allows(self, principal: Principal, event: str) -> bool:
         return principal.role in SOCKET_ACCESS.get(event, frozenset())

@@ -1,6 +1,9 @@
 """Who is calling: the login cookie (flask-login) for pages, a bearer token for /api."""
 
+import hashlib
 import time
+from collections.abc import Mapping
+from typing import Any
 
 from flask import (
     Flask,
@@ -73,11 +76,52 @@ def start_session_clock() -> None:
     session["seen_at"] = now
 
 
+def login_deadline(login_at: int, cfg: Mapping[str, Any]) -> int:
+    """When a login ends whatever its activity (SESSION_ABSOLUTE_HOURS)."""
+    return login_at + int(cfg["SESSION_ABSOLUTE_HOURS"] * 3600)
+
+
+def login_lapse(
+    login_at: int, seen_at: int, now: int, cfg: Mapping[str, Any]
+) -> str | None:
+    """The timing rule of a login, for pages and sockets alike: "expired" from
+    its absolute deadline on, "idle" after SESSION_IDLE_MINUTES without a page
+    or heartbeat, else None."""
+    if now >= login_deadline(login_at, cfg):
+        return "expired"
+    if now - seen_at >= cfg["SESSION_IDLE_MINUTES"] * 60:
+        return "idle"
+    return None
+
+
+def login_credential(user: User, login_at: int) -> str:
+    """Names one cookie login (user, nonce, login time) for signaling, hashed:
+    the nonce never reaches a room name or a Redis key."""
+    raw = f"{user.id}:{user.login_nonce}:{login_at}".encode()
+    return "login:" + hashlib.sha256(raw).hexdigest()[:32]
+
+
+def cookie_login(check_idle: bool = True) -> tuple[User, int] | None:
+    """The cookie's user and login time while the login is within its limits
+    (the socket's handshake: pages get enforce_timeouts). ``check_idle=False``
+    applies only the absolute limit (an open call socket is activity)."""
+    if not current_user.is_authenticated:
+        return None
+    login_at = session.get("login_at")
+    if not isinstance(login_at, int):
+        return None
+    seen_at = session.get("seen_at", login_at) if check_idle else int(time.time())
+    if login_lapse(login_at, seen_at, int(time.time()), current_app.config):
+        return None
+    return current_user._get_current_object(), login_at
+
+
 def enforce_timeouts():  # type: ignore[no-untyped-def]
-    """Idle and absolute session timeouts for pages (SECURITY.md #7).
+    """Idle and absolute session timeouts for pages (docs/security.md, row 7).
 
     The call page calls /keepalive every minute, so a live call is never cut by the
-    idle timeout; only the absolute maximum ends a login.
+    idle timeout; only the absolute maximum ends a login (sockets too: see
+    cookie_login and docs/signaling.md).
     """
     if request.endpoint in (None, "static") or (request.blueprint or "").startswith(
         "api"
@@ -88,12 +132,15 @@ def enforce_timeouts():  # type: ignore[no-untyped-def]
     cfg, now = current_app.config, int(time.time())
     login_at = session.get("login_at", now)
     seen_at = session.get("seen_at", now)
-    idle = now - seen_at > cfg["SESSION_IDLE_MINUTES"] * 60
-    expired = now - login_at > cfg["SESSION_ABSOLUTE_HOURS"] * 3600
-    if idle or expired:
+    lapse = login_lapse(login_at, seen_at, now, cfg)
+    if lapse:
         logout_user()
         session.clear()
-        why = "your session reached its time limit" if expired else "of inactivity"
+        why = (
+            "your session reached its time limit"
+            if lapse == "expired"
+            else "of inactivity"
+        )
         flash(f"You were signed out because {why}. Please sign in again.", "info")
         return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
     if now - seen_at >= 30:  # keep cookie churn low

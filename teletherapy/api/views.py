@@ -2,6 +2,8 @@
 
 from flask import current_app, g, jsonify, request
 
+import signaling
+
 from .. import live
 from ..extensions import db, limiter
 from ..services import accounts, audit, chat, scheduling, tokens
@@ -76,7 +78,9 @@ def token_create():  # type: ignore[no-untyped-def]
 )
 def token_delete():  # type: ignore[no-untyped-def]
     caller()
+    credential = tokens.credential(g.api_token)
     tokens.revoke(db.session, g.api_token)
+    signaling.disconnect_credential(credential)  # its sockets close too
     return "", 204
 
 

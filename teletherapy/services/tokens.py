@@ -1,4 +1,9 @@
-"""API bearer tokens: 256-bit random, stored as SHA-256, expiring and revocable."""
+"""API bearer tokens: 256-bit random, stored as SHA-256, expiring and revocable.
+
+A socket opened with a token carries its :func:`credential` name, so revoking the
+token can close that socket (signaling.disconnect_credential) and ``join`` can
+check it again (:func:`credential_valid`).
+"""
 
 import hashlib
 import secrets
@@ -33,11 +38,28 @@ def resolve(db: Session, token: str) -> tuple[User, ApiToken] | None:
     if not token or len(token) > 200:
         return None
     row = db.scalar(select(ApiToken).where(ApiToken.token_hash == _digest(token)))
-    if row is None or row.revoked_at is not None or row.expires_at <= datetime.now(UTC):
-        return None
-    if not row.user.active:
+    if row is None or not _usable(row):
         return None
     return row.user, row
+
+
+def _usable(row: ApiToken) -> bool:
+    """Not revoked, not expired, and its account active."""
+    if row.revoked_at is not None or row.expires_at <= datetime.now(UTC):
+        return False
+    return bool(row.user.active)
+
+
+def credential(row: ApiToken) -> str:
+    """The name signaling knows the token's sockets by (its row id, not secret)."""
+    return f"token:{row.id}"
+
+
+def credential_valid(db: Session, name: str) -> bool:
+    """Whether the token named by :func:`credential` may still be used."""
+    kind, _, token_id = name.partition(":")
+    row = db.get(ApiToken, token_id) if kind == "token" else None
+    return row is not None and _usable(row)
 
 
 def revoke(db: Session, row: ApiToken) -> None:
@@ -46,11 +68,16 @@ def revoke(db: Session, row: ApiToken) -> None:
     db.commit()
 
 
-def revoke_all(db: Session, user_id: str) -> None:
+def revoke_all(db: Session, user_id: str) -> list[str]:
+    """Revoke (uncommitted) every live token of the user; their credential
+    names, for signaling.disconnect_credential."""
     now = datetime.now(UTC)
+    revoked = []
     for row in db.scalars(
         select(ApiToken).where(
             ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None)
         )
     ):
         row.revoked_at = now
+        revoked.append(credential(row))
+    return revoked

@@ -10,6 +10,7 @@ from typing import Any
 
 import flask_login
 from flask import Flask, abort
+from socketio import packet
 
 import signaling
 from signaling import ChatResult, Denied, JoinGrant, Participant, Principal
@@ -62,6 +63,8 @@ class FakePolicy:
     calls: list[str] = field(default_factory=list)
     fail: set[str] = field(default_factory=set)  # method names that raise
     denied_events: set[tuple[str, str]] = field(default_factory=set)  # (role, event)
+    revoked: set[str] = field(default_factory=set)  # revoked tokens
+    expires: dict[str, float] = field(default_factory=dict)  # token → UNIX time
 
     # a runtime value that only the exception's message carries
     marker: str = field(default_factory=lambda: uuid.uuid4().hex)
@@ -78,9 +81,22 @@ class FakePolicy:
             return user.principal  # type: ignore[no-any-return]
         token = auth.get("token") if auth else None
         user_id = self.tokens.get(token) if isinstance(token, str) else None
-        if user_id is None or user_id in self.inactive:
+        if user_id is None or user_id in self.inactive or token in self.revoked:
             return None
-        return Principal(user_id, self.users[user_id])
+        credential = f"token:{token}"
+        return Principal(
+            user_id, self.users[user_id], credential, self.expires.get(token)
+        )
+
+    def check_credential(self, principal: Principal) -> Denied | None:
+        self._enter("check_credential")
+        token = principal.credential.removeprefix("token:")
+        if token in self.revoked:
+            return Denied("signed_out")
+        expires_at = principal.expires_at
+        if expires_at is not None and time.time() >= expires_at:
+            return Denied("session_expired")
+        return None
 
     def allows(self, principal: Principal, event: str) -> bool:
         return (principal.role, event) not in self.denied_events
@@ -277,3 +293,24 @@ def wait_until(condition: Callable[[], object], seconds: float = 3.0) -> bool:
             return True
         time.sleep(0.01)
     return bool(condition())
+
+
+class Refusals:
+    """Records the data of every CONNECT_ERROR the bound server builds (the test
+    client itself keeps only "not connected")."""
+
+    def __init__(self, monkeypatch: Any) -> None:
+        seen: list[Any] = []
+        self.seen = seen
+
+        class Recording(packet.Packet):  # type: ignore[misc]
+            def __init__(self, packet_type: int = packet.EVENT, *args: Any, **kw: Any):
+                if packet_type == packet.CONNECT_ERROR:
+                    seen.append(args[0] if args else kw.get("data"))
+                super().__init__(packet_type, *args, **kw)
+
+        monkeypatch.setattr(signaling.socketio.server, "packet_class", Recording)
+
+    @property
+    def codes(self) -> list[str]:
+        return [refusal["message"] for refusal in self.seen]

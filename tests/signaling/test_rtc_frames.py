@@ -152,6 +152,9 @@ def test_refused_connect_tells_the_reason_as_a_code(server_url: str) -> None:
         ws.send("40" + NS + "," + json.dumps({"token": "forged"}))
         frame = ws.recv()
         assert frame.startswith("44" + NS + ",")
-        assert json.loads(frame[len(NS) + 3 :]) == {"message": "unauthenticated"}
+        assert json.loads(frame[len(NS) + 3 :]) == {
+            "message": "unauthenticated",  # the code, as clients read it
+            "data": {"code": "unauthenticated", "message": "sign in again"},
+        }
     finally:
         ws.close()
