@@ -5,8 +5,9 @@ from flask import current_app, g, jsonify, request
 import signaling
 
 from .. import live
+from ..auth import sign_in
 from ..extensions import db, limiter
-from ..services import accounts, audit, chat, scheduling, tokens
+from ..services import audit, chat, scheduling, tokens
 from . import bp, caller, page, page_args, parse, serialize
 from .docs import build, operation
 from .schemas import (
@@ -38,7 +39,7 @@ def openapi():  # type: ignore[no-untyped-def]
 
 @bp.post("/auth/token")
 @limiter.limit(_auth_limit)
-@limiter.limit(_auth_limit, key_func=_account_key)
+@limiter.limit(_auth_limit, key_func=_account_key, deduct_when=sign_in.counted_failure)
 @operation(
     method="POST",
     path="/auth/token",
@@ -50,19 +51,12 @@ def openapi():  # type: ignore[no-untyped-def]
 )
 def token_create():  # type: ignore[no-untyped-def]
     body = parse(TokenRequest)
-    cfg = current_app.config
-    user = accounts.check_login(
-        db.session,
-        body.email,
-        body.password,
-        cfg["LOCKOUT_THRESHOLD"],
-        cfg["LOCKOUT_MINUTES"],
-    )
+    user = sign_in.check(body.email, body.password)
     if user is None:
         from flask import abort
 
-        abort(401, description="e-mail or password is wrong, or the account is locked")
-    token, row = tokens.issue(db.session, user, cfg["TOKEN_TTL_HOURS"])
+        abort(401, description="e-mail or password is wrong, or sign-in is paused")
+    token, row = tokens.issue(db.session, user, current_app.config["TOKEN_TTL_HOURS"])
     return jsonify(
         {
             "token": token,

@@ -22,7 +22,7 @@ from ..extensions import db, limiter
 from ..services import accounts, audit
 from ..services.errors import Invalid
 from ..web_auth import start_session_clock
-from . import bp
+from . import bp, sign_in
 from .forms import LoginForm, SettingsForm
 
 
@@ -47,21 +47,19 @@ def _safe_next(target: str | None) -> str:
 
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(_auth_limit, methods=["POST"])
-@limiter.limit(_auth_limit, methods=["POST"], key_func=_account_key)
+@limiter.limit(
+    _auth_limit,
+    methods=["POST"],
+    key_func=_account_key,
+    deduct_when=sign_in.counted_failure,
+)
 def login():  # type: ignore[no-untyped-def]
     if current_user.is_authenticated:
         return redirect(url_for("dashboard.index"))
     form = LoginForm()
     status = 200
     if form.validate_on_submit():
-        cfg = current_app.config
-        user = accounts.check_login(
-            db.session,
-            form.email.data,
-            form.password.data,
-            cfg["LOCKOUT_THRESHOLD"],
-            cfg["LOCKOUT_MINUTES"],
-        )
+        user = sign_in.check(form.email.data, form.password.data)
         if user is not None:
             session.clear()  # a new session at login: no fixation
             login_user(user)
@@ -70,8 +68,8 @@ def login():  # type: ignore[no-untyped-def]
             db.session.commit()
             return redirect(_safe_next(request.args.get("next")))
         flash(
-            "That e-mail and password do not match an active account, or it is "
-            "locked for a few minutes after repeated attempts.",
+            "That e-mail and password do not match an active account, or sign-in "
+            "from this network is paused for a while after repeated attempts.",
             "error",
         )
         status = 401

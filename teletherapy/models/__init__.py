@@ -2,6 +2,7 @@
 
 from .audit import AuditEvent
 from .base import Base, new_id, utcnow
+from .login import LoginThrottle
 from .rating import PERSPECTIVES, Rating
 from .session import MODALITIES, STATUSES, ChatMessage, QualitySample, TherapySession
 from .user import ROLES, ApiToken, CaseloadAssignment, ResearchConsent, User
@@ -16,6 +17,7 @@ __all__ = [
     "Base",
     "CaseloadAssignment",
     "ChatMessage",
+    "LoginThrottle",
     "QualitySample",
     "Rating",
     "ResearchConsent",

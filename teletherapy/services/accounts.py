@@ -1,6 +1,9 @@
 """Accounts: creation, password checks with lockout, deactivation, caseload."""
 
-from datetime import UTC, datetime, timedelta
+import functools
+import hashlib
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from zoneinfo import available_timezones
 
 from email_validator import EmailNotValidError, validate_email
@@ -11,12 +14,16 @@ from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..models import ROLES, CaseloadAssignment, User, new_id
-from . import audit
+from . import audit, lockout
 from .errors import Conflict, Invalid, NotFound
 
 MIN_PASSWORD = 12
-# A hash to compare against when the e-mail is unknown, so timing does not reveal accounts.
-_DUMMY_HASH = generate_password_hash("not-a-real-password-" + new_id(), method="scrypt")
+
+
+@functools.cache
+def _dummy_hash(method: str) -> str:
+    """A hash to check when the e-mail is unknown: the same method, the same work."""
+    return generate_password_hash("not-a-real-password-" + new_id(), method=method)
 
 
 def _hash_method() -> str:
@@ -70,48 +77,79 @@ def create_user(
     return user
 
 
+@dataclass(frozen=True)
+class SignIn:
+    """The outcome of a password check: the user, or None and whether it counted."""
+
+    user: User | None
+    # A wrong password from an address not locked out: it counts against the
+    # account's rate limit. Refusals of a locked-out address do not, so that one
+    # address cannot keep the account's limit full (no lock-out weapon).
+    counted: bool = False
+
+
 def check_login(
-    db: Session, email: str, password: str, threshold: int, minutes: int
-) -> User | None:
-    """The user if the password is right and the account usable; counts failures, locks."""
-    try:
-        address = normalize_email(email)
-    except Invalid:
-        address = email.strip().lower()
-    # PostgreSQL text cannot hold NUL: such an address is simply not an account
-    user = (
-        None
-        if "\x00" in address
-        else db.scalar(select(User).where(User.email == address))
-    )
+    db: Session, email: str, password: str, address: str, policy: lockout.Policy
+) -> SignIn:
+    """Check a password with the same work whether the account exists, is locked or not.
+
+    One password hash is checked on every path (a dummy one for unknown e-mails) and
+    unknown e-mails are throttled like real ones, so neither timing nor the lock-out
+    tells whether an account exists. A lock holds one address out of one account.
+    """
+    key = normalize_login(email)
+    account, address = hashlib.sha256(key.encode()).hexdigest(), address[:64]
+    user = None if "\x00" in key else db.scalar(select(User).where(User.email == key))
     now = datetime.now(UTC)
-    if user is None:
-        check_password_hash(_DUMMY_HASH, password)
-        audit.record(db, "login.failed", None, reason="unknown_account")
+    locked = lockout.is_locked(db, account, address, now)
+    stored = user.password_hash if user else _dummy_hash(_hash_method())
+    if check_password_hash(stored, password) and user and user.active and not locked:
+        lockout.forget(db, account, address)
         db.commit()
-        return None
-    if user.locked_until and user.locked_until > now:
-        audit.record(db, "login.failed", user.id, "user", user.id, reason="locked")
-        db.commit()
-        return None
-    if not check_password_hash(user.password_hash, password) or not user.active:
-        user.failed_logins += 1
-        reason = "inactive" if user.active is False else "bad_password"
-        if user.failed_logins >= threshold:
-            user.locked_until = now + timedelta(minutes=minutes)
-            user.failed_logins = 0
-            audit.record(db, "user.locked", user.id, "user", user.id)
-        audit.record(db, "login.failed", user.id, "user", user.id, reason=reason)
-        db.commit()
-        return None
-    user.failed_logins = 0
-    user.locked_until = None
+        return SignIn(user)
+    if not locked:
+        _count_failure(db, account, address, policy, user, now)
+    actor = user.id if user else None
+    audit.record(
+        db,
+        "login.failed",
+        actor,
+        "user" if user else None,
+        actor,
+        reason=_failure_reason(user, locked),
+    )
     db.commit()
-    return user
+    return SignIn(None, counted=not locked)
 
 
-def is_locked(user: User) -> bool:
-    return bool(user.locked_until and user.locked_until > datetime.now(UTC))
+def _count_failure(
+    db: Session,
+    account: str,
+    address: str,
+    policy: lockout.Policy,
+    user: User | None,
+    now: datetime,
+) -> None:
+    length = lockout.record_failure(db, account, address, policy, now)
+    if length and user:
+        minutes = int(length.total_seconds() // 60)
+        audit.record(db, "user.locked", user.id, "user", user.id, minutes=minutes)
+
+
+def _failure_reason(user: User | None, locked: bool) -> str:
+    if user is None:
+        return "unknown_account"
+    if locked:
+        return "locked"
+    return "bad_password" if user.active else "inactive"
+
+
+def normalize_login(email: str) -> str:
+    """The e-mail as accounts store it, or lower-cased when it is not a valid address."""
+    try:
+        return normalize_email(email)
+    except Invalid:
+        return email.strip().lower()
 
 
 def rotate_nonce(db: Session, user: User) -> None:
