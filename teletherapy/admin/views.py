@@ -21,7 +21,7 @@ import signaling
 from ..extensions import db
 from ..models import AuditEvent, CaseloadAssignment, User
 from ..services import accounts, audit, tokens
-from ..services.errors import ServiceError
+from ..services.errors import Invalid, ServiceError
 from ..sessions.forms import ActionForm
 from . import bp
 from .forms import AssignForm, CreateUserForm
@@ -119,9 +119,21 @@ def assign():  # type: ignore[no-untyped-def]
 
 
 AUDIT_PAGE = 100
+MAX_PAGE = 10**6  # 100 million rows: every OFFSET stays far inside a BIGINT
+FILTER_MAX = 64  # an action prefix or an actor id is far shorter
 
 
 def _audit_query(args):  # type: ignore[no-untyped-def]
+    """The audit rows the filters select; 422 naming a filter no row could match."""
+    bad = {
+        key: f"must be at most {FILTER_MAX} characters without NUL"
+        for key in ("action", "actor")
+        if len(args.get(key, "")) > FILTER_MAX or "\x00" in args.get(key, "")
+    }
+    if bad:
+        raise Invalid(
+            f"The {' and '.join(bad)} filter {next(iter(bad.values()))}.", bad
+        )
     stmt = select(AuditEvent).order_by(AuditEvent.id.desc())
     if args.get("action"):
         stmt = stmt.where(AuditEvent.action.startswith(args["action"]))
@@ -130,9 +142,18 @@ def _audit_query(args):  # type: ignore[no-untyped-def]
     return stmt
 
 
+def _page_number(raw: str) -> int:
+    """?page= as 1..MAX_PAGE; 422 with the range for anything else."""
+    number = int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 7 else 0
+    if not 1 <= number <= MAX_PAGE:
+        message = f"page must be a whole number from 1 to {MAX_PAGE} (got {raw[:20]!r})"
+        raise Invalid(message, {"page": message})
+    return number
+
+
 @bp.get("/audit")
 def audit_log():  # type: ignore[no-untyped-def]
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    page = _page_number(request.args.get("page") or "1")
     stmt = (
         _audit_query(request.args).limit(AUDIT_PAGE + 1).offset((page - 1) * AUDIT_PAGE)
     )
@@ -150,9 +171,9 @@ def audit_log():  # type: ignore[no-untyped-def]
 
 @bp.get("/audit.csv")
 def audit_export():  # type: ignore[no-untyped-def]
+    stmt = _audit_query(request.args).order_by(None).order_by(AuditEvent.id)
     audit.record(db.session, "audit.export", current_user.id, "audit", None)
     db.session.commit()
-    stmt = _audit_query(request.args).order_by(None).order_by(AuditEvent.id)
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(AUDIT_COLUMNS)

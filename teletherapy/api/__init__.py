@@ -73,26 +73,35 @@ def field_errors(exc: ValidationError) -> dict[str, str]:
     return details
 
 
+MAX_LIMIT = 100
+# Far beyond any real list, small enough for every database's OFFSET (a BIGINT).
+MAX_OFFSET = 10**9
+_BAD_CURSOR = {"cursor": "not a cursor from this API"}
+
+
 def page_args() -> tuple[int, int]:
-    """(limit, offset) from ?limit= and the opaque ?cursor=."""
-    try:
-        limit = int(request.args.get("limit", "50"))
-    except ValueError:
-        raise Invalid("invalid query", {"limit": "must be an integer 1..100"}) from None
-    if not 1 <= limit <= 100:
-        raise Invalid("invalid query", {"limit": "must be an integer 1..100"})
+    """(limit, offset) from ?limit= and the opaque ?cursor=; 422 for anything else."""
+    raw = request.args.get("limit", "50")
+    limit = int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 3 else 0
+    if not 1 <= limit <= MAX_LIMIT:
+        raise Invalid("invalid query", {"limit": f"must be an integer 1..{MAX_LIMIT}"})
     cursor = request.args.get("cursor")
     if not cursor:
         return limit, 0
+    return limit, _offset(cursor)
+
+
+def _offset(cursor: str) -> int:
+    """The offset a cursor from `page` encodes; 422 for anything it cannot have made."""
+    if len(cursor) > 16:  # base64 of MAX_OFFSET's ten digits
+        raise Invalid("invalid query", _BAD_CURSOR)
     try:
-        offset = int(base64.urlsafe_b64decode(cursor.encode()).decode())
-    except (ValueError, binascii.Error, UnicodeDecodeError):
-        raise Invalid(
-            "invalid query", {"cursor": "not a cursor from this API"}
-        ) from None
-    if offset < 0:
-        raise Invalid("invalid query", {"cursor": "not a cursor from this API"})
-    return limit, offset
+        digits = base64.urlsafe_b64decode(cursor.encode("ascii")).decode("ascii")
+    except (ValueError, binascii.Error):
+        raise Invalid("invalid query", _BAD_CURSOR) from None
+    if not digits.isdigit() or int(digits) > MAX_OFFSET:
+        raise Invalid("invalid query", _BAD_CURSOR)
+    return int(digits)
 
 
 def page(items: list[Any], limit: int, offset: int) -> dict[str, Any]:

@@ -11,6 +11,8 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
+from ..models import MODALITIES
+from ..services.research_export import SHAPES
 from .schemas import ErrorOut
 
 
@@ -39,6 +41,20 @@ DESCRIPTIONS = {
     413: "Body too large",
     422: "Invalid fields; details maps each field to a message",
     429: "Rate limited; see Retry-After",
+}
+
+
+# The schema of each query parameter, by name (the views parse them with the same
+# rules: api.page_args, services.research_filters, research_export.parse_shape).
+QUERY_SCHEMAS: dict[str, dict[str, Any]] = {
+    "limit": {"type": "integer", "minimum": 1, "maximum": 100, "default": 50},
+    "cursor": {"type": "string", "maxLength": 16, "pattern": "^[A-Za-z0-9_-]*=*$"},
+    "modality": {"type": "string", "enum": list(MODALITIES)},
+    "instrument": {"type": "string", "pattern": "^[a-z0-9][a-z0-9._-]{0,63}$"},
+    "from": {"type": "string", "format": "date"},
+    "to": {"type": "string", "format": "date"},
+    "therapist": {"type": "string", "pattern": "^T-[0-9a-f]{16}$"},
+    "shape": {"type": "string", "enum": list(SHAPES), "default": "wide"},
 }
 
 
@@ -87,7 +103,7 @@ def _operation(op: Operation) -> dict[str, Any]:
             "name": n,
             "in": "query",
             "required": False,
-            "schema": {"type": "string"},
+            "schema": QUERY_SCHEMAS.get(n, {"type": "string"}),
             "description": d,
         }
         for n, d in op.query.items()
