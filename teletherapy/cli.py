@@ -153,6 +153,12 @@ def demo(dyads: int, sessions: int) -> None:
     """Demo accounts (printed once, with random passwords) and a synthetic history."""
     from .services import demo as demo_service
 
+    if current_app.config["ENV"] == "production":
+        raise click.ClickException(
+            "demo is refused with TELETHERAPY_ENV=production: it adds an admin and a "
+            "researcher account and fake consented data to research"
+        )
+
     created = demo_service.seed_accounts(db.session, DEMO)
     creds = Path(current_app.instance_path) / "demo-credentials.txt"
     if created:

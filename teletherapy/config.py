@@ -5,7 +5,7 @@ import secrets
 import tomllib
 from pathlib import Path
 
-from flask import Flask
+from flask import Config, Flask
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG_DIR = ROOT / "config"
@@ -83,14 +83,7 @@ def _instance_secret(path: Path) -> str:
 def _check(app: Flask) -> None:
     if app.config["ENV"] != "production":
         return
-    if not app.config.get("SECRET_KEY"):
-        raise ConfigError(
-            "production needs TELETHERAPY_SECRET_KEY (a long random string)"
-        )
-    if not app.config.get("PSEUDONYM_KEY"):
-        raise ConfigError(
-            "production needs TELETHERAPY_PSEUDONYM_KEY (keyed pseudonyms)"
-        )
+    _check_keys(app.config)
     if not app.config.get("ALLOWED_ORIGINS"):
         raise ConfigError(
             "production needs TELETHERAPY_ALLOWED_ORIGINS, e.g. '[\"https://clinic.example\"]'"
@@ -100,4 +93,27 @@ def _check(app: Flask) -> None:
         raise ConfigError(
             "production refuses SQLite: set TELETHERAPY_DATABASE_URL to PostgreSQL, "
             "or TELETHERAPY_ALLOW_SQLITE_IN_PRODUCTION=true to accept the risk"
+        )
+
+
+MIN_KEY_BYTES = 32
+KEY_HINT = "python3 -c 'import secrets; print(secrets.token_hex(32))'"
+
+
+def _check_keys(config: Config) -> None:
+    """Production keys: present, at least MIN_KEY_BYTES long and not one another."""
+    keys: dict[str, bytes] = {}
+    for name, use in (("SECRET_KEY", "signs cookies"), ("PSEUDONYM_KEY", "pseudonyms")):
+        value = config.get(name) or ""
+        keys[name] = value if isinstance(value, bytes) else str(value).encode()
+        if len(keys[name]) < MIN_KEY_BYTES:
+            raise ConfigError(
+                f"production needs TELETHERAPY_{name} ({use}) of at least "
+                f"{MIN_KEY_BYTES} random bytes (got {len(keys[name])}); make one with "
+                f"{KEY_HINT}"
+            )
+    if keys["SECRET_KEY"] == keys["PSEUDONYM_KEY"]:
+        raise ConfigError(
+            "TELETHERAPY_SECRET_KEY and TELETHERAPY_PSEUDONYM_KEY must differ: whoever "
+            "learns the cookie key must not be able to link research pseudonyms"
         )
