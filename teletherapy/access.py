@@ -37,6 +37,7 @@ ACCESS: dict[str, frozenset[str]] = {
     "sessions.join": CLINICIANS,
     "sessions.waiting": THERAPIST,
     "sessions.ice_servers": CLINICIANS,
+    "sessions.socket_origin": CLINICIANS,
     "rating_forms.form": CLINICIANS,
     "rating_forms.submit": CLINICIANS,
     "admin.index": ADMIN,

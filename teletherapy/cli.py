@@ -216,9 +216,28 @@ def serve(host: str, port: int) -> None:
     click.echo(
         f"Serving on http://{host}:{port} (async mode {app.config['ASYNC_MODE']})"
     )
+    _accept_own_origin(app, host, port)
+    origins = ", ".join(sorted(signaling.current_hub(app).allowed_origins))
+    click.echo(f"Calls accept pages from: {origins} (TELETHERAPY_ALLOWED_ORIGINS)")
     signaling.socketio.run(
         app, host=host, port=port, allow_unsafe_werkzeug=True, log_output=False
     )
+
+
+def _accept_own_origin(app: Flask, host: str, port: int) -> None:
+    """Without ALLOWED_ORIGINS (development), the socket accepts the address served
+    here, whatever HOST/PORT said when the app was configured (docs/configuration.md)."""
+    if not app.config.get("ALLOWED_ORIGINS_FOLLOW_SERVE"):
+        return
+    import signaling
+    from signaling.hub import normalize_origin
+
+    from .config import served_origins
+
+    origins = served_origins(host, port)
+    app.config["ALLOWED_ORIGINS"] = origins
+    hub = signaling.current_hub(app)
+    hub.allowed_origins = frozenset(normalize_origin(o) for o in origins)
 
 
 def init_app(app: Flask) -> None:

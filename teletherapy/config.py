@@ -49,13 +49,12 @@ def _derive(app: Flask) -> None:
     if not app.config.get("PSEUDONYM_KEY") and app.config["ENV"] != "production":
         app.config["PSEUDONYM_KEY"] = _instance_secret(instance / "pseudonym_key")
     if not app.config.get("ALLOWED_ORIGINS") and app.config["ENV"] != "production":
-        # The origin `teletherapy serve` will answer on (HOST/PORT, as in the Makefile).
-        port = os.environ.get("PORT", "5000")
-        host = os.environ.get("HOST", "127.0.0.1")
-        app.config["ALLOWED_ORIGINS"] = [
-            f"http://{host}:{port}",
-            f"http://localhost:{port}",
-        ]
+        # The server's own origin: from HOST/PORT (as in the Makefile) until
+        # `teletherapy serve` replaces it with the address it really serves.
+        app.config["ALLOWED_ORIGINS"] = served_origins(
+            os.environ.get("HOST", "127.0.0.1"), os.environ.get("PORT", "5000")
+        )
+        app.config["ALLOWED_ORIGINS_FOLLOW_SERVE"] = True
     app.config.setdefault("SESSION_COOKIE_SECURE", True)
     app.config.setdefault("REMEMBER_COOKIE_SECURE", True)
     app.config.update(
@@ -66,6 +65,20 @@ def _derive(app: Flask) -> None:
         WTF_CSRF_TIME_LIMIT=None,
         MAX_CONTENT_LENGTH=1024 * 1024,
     )
+
+
+# Hosts whose pages are also reached as localhost (names only: nothing binds here).
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "0.0.0.0", "::"})  # noqa: S104
+
+
+def served_origins(host: str, port: int | str) -> list[str]:
+    """The origins a browser sends for pages of a plain-HTTP server on host:port;
+    a loopback or all-interfaces host is also reached as localhost and 127.0.0.1."""
+    name = f"[{host}]" if ":" in host else host
+    origins = [f"http://{name.lower()}:{port}"]
+    if host in LOOPBACK_HOSTS or host.startswith("127."):
+        origins += [f"http://localhost:{port}", f"http://127.0.0.1:{port}"]
+    return list(dict.fromkeys(origins))
 
 
 def _instance_secret(path: Path) -> str:

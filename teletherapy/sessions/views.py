@@ -2,13 +2,22 @@
 
 from zoneinfo import ZoneInfo
 
-from flask import current_app, flash, jsonify, redirect, render_template, url_for
+from flask import (
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user
 from wtforms import SelectChoice
 
 import signaling
 
 from .. import live
+from ..errors import json_error
 from ..extensions import db
 from ..services import accounts, audit, ice, scheduling
 from ..services.errors import ServiceError
@@ -131,3 +140,15 @@ def ice_servers():  # type: ignore[no-untyped-def]
             "ice_transport_policy": cfg["ICE_TRANSPORT_POLICY"],
         }
     )
+
+
+@bp.get("/socket-origin")
+def socket_origin():  # type: ignore[no-untyped-def]
+    """Whether /rtc accepts the page's origin: the call page asks after its socket
+    was refused at the handshake, which tells the browser no reason."""
+    origin = request.args.get("origin", "")
+    if not 0 < len(origin) <= 200:
+        message = f"'origin' must be the page's origin (got {len(origin)} characters)"
+        return json_error(400, message)
+    accepted = signaling.current_hub().origin_allowed(origin)
+    return jsonify({"origin": origin, "accepted": accepted})
