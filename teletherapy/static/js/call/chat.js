@@ -37,13 +37,14 @@ export class ChatPanel {
     }
   }
 
+  /** Add a message once (by server id); true if it was new here. */
   show(message) {
     if (this.pending.has(message.client_msg_id) && message.sender_id === this.selfId) {
       this.pending.delete(message.client_msg_id);
       this.#save();
       this.log.querySelector(`[data-pending="${message.client_msg_id}"]`)?.remove();
     }
-    if (this.shown.has(message.id)) return;
+    if (this.shown.has(message.id)) return false;
     this.shown.add(message.id);
     const mine = message.sender_id === this.selfId;
     const li = this.#item(message.text, mine ? "You" : (message.sender_role === "therapist" ? "Therapist" : "Client"), mine);
@@ -55,6 +56,7 @@ export class ChatPanel {
     const after = [...this.log.children].find((el) => el.dataset.seq && Number(el.dataset.seq) > message.seq);
     this.log.insertBefore(li, after || this.log.querySelector("[data-pending]"));
     this.log.scrollTop = this.log.scrollHeight;
+    return true;
   }
 
   #item(text, who, mine) {

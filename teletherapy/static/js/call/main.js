@@ -1,12 +1,15 @@
 // The call page: pre-call check → join (waiting room) → live call → rating page.
 import { ChatPanel } from "./chat.js";
+import { ChatToggle } from "./chat-toggle.js";
+import { SocketClosure } from "./closure.js";
+import { IceRefresher } from "./ice.js";
 import { explain, LocalMedia } from "./media.js";
 import { Negotiator } from "./negotiation.js";
-import { describe, QualityMonitor } from "./quality.js";
+import { describe, diagnostics, QualityMonitor } from "./quality.js";
 import { RtcSocket } from "./rtc-socket.js";
 
 const root = document.getElementById("call");
-const cfg = { ...root.dataset }; // sessionId, modality, role, selfId, otherName, dashboardUrl, loginUrl
+const cfg = { ...root.dataset }; // sessionId, modality, role, selfId, otherName, dashboardUrl, loginUrl, originUrl
 const $ = (id) => document.getElementById(id);
 const wantsMedia = cfg.modality !== "chat";
 
@@ -15,6 +18,9 @@ let mediaReady = Promise.resolve(null);
 let socket = null;
 let neg = null;
 let chat = null;
+let chatToggle = null;
+let joinedOnce = false;
+let closure = null;
 let ice = { iceServers: [], iceTransportPolicy: "all" };
 let polite = cfg.role === "client";
 let monitor = null;
@@ -88,31 +94,32 @@ function connect() {
   $("join-button").disabled = true;
   setStatus("Connecting…", "connecting");
   socket = new RtcSocket();
+  closure = new SocketClosure(socket, {
+    originUrl: cfg.originUrl, loginUrl: cfg.loginUrl, setStatus, stop, isFinished: () => finished,
+  });
   socket.addEventListener("connect", join);
-  socket.addEventListener("disconnect", () => !finished && setStatus("Reconnecting…", "reconnecting"));
-  socket.addEventListener("connect_error", () => !finished && setStatus("Reconnecting…", "reconnecting"));
   socket.addEventListener("peer_joined", () => onPeerJoined());
   socket.addEventListener("peer_left", () => onPeerLeft());
   socket.addEventListener("signal", (e) => ensurePeer().handle(e.detail));
-  socket.addEventListener("chat", (e) => chat.show(e.detail));
+  socket.addEventListener("chat", (e) => showChat(e.detail));
   socket.addEventListener("session_ended", (e) => e.detail.session_id === cfg.sessionId && finish(e.detail.rating_url));
   socket.addEventListener("replaced", () => stop("This session is open in another window or tab, so it was closed here."));
-  socket.addEventListener("error", (e) => {
-    if (e.detail.code === "signed_out") window.location.assign(cfg.loginUrl);
-  });
 }
 
 async function join() {
   const ack = await socket.request("join", { session_id: cfg.sessionId });
   if (!ack.ok) {
-    if (ack.error.code === "session_closed") return stop("This session has ended.", true);
+    if (ack.error.code === "session_closed") return stop("This session has ended.", { home: true });
     if (ack.error.code === "timeout") return; // the socket retries and fires connect again
-    return stop(`You cannot join this session (${ack.error.message}).`, true);
+    if (closure.explain(ack.error.code)) return;
+    return stop(`You cannot join this session (${ack.error.message}).`, { home: true });
   }
   polite = ack.polite;
   ice = { iceServers: ack.ice_servers, iceTransportPolicy: cfg.icePolicy || "all" };
-  scheduleIceRefresh();
-  for (const m of ack.chat) chat.show(m);
+  iceRefresher.schedule(ice.iceServers);
+  // history missed while reconnecting counts as unread; the first join's does not
+  for (const m of ack.chat) if (chat.show(m) && joinedOnce) noticeChat(m);
+  joinedOnce = true;
   chat.flush();
   if (ack.state === "live") {
     show("stage");
@@ -121,6 +128,14 @@ async function join() {
     show("waiting");
     setStatus("Waiting for the other person", "waiting");
   }
+}
+
+function showChat(message) {
+  if (chat.show(message)) noticeChat(message);
+}
+
+function noticeChat(message) {
+  if (message.sender_id !== cfg.selfId) chatToggle.arrived();
 }
 
 function onPeerJoined() {
@@ -136,28 +151,6 @@ function onPeerLeft() {
   $("remote-video").srcObject = null;
   show("waiting");
   setStatus(`${cfg.otherName} left the call — waiting for them to come back`, "waiting");
-}
-
-// TURN credentials are time-limited (coturn REST style): renew them at 80 % of their life
-// so a long session can still restart ICE through the relay (SECURITY.md #20).
-let iceTimer = null;
-function scheduleIceRefresh() {
-  if (!ice.iceServers.some((s) => s.username)) return;
-  clearTimeout(iceTimer);
-  iceTimer = setTimeout(refreshIce, Number(cfg.turnTtl) * 800);
-}
-
-async function refreshIce() {
-  try {
-    const res = await fetch(cfg.iceUrl, { headers: { Accept: "application/json" } });
-    if (!res.ok) throw new Error(String(res.status));
-    const body = await res.json();
-    ice = { iceServers: body.ice_servers, iceTransportPolicy: body.ice_transport_policy };
-    if (neg) neg.pc.setConfiguration({ ...neg.pc.getConfiguration(), iceServers: ice.iceServers });
-  } catch {
-    // try again soon; the old credentials still work for a while
-  }
-  scheduleIceRefresh();
 }
 
 // ---- the peer connection -------------------------------------------------------
@@ -255,7 +248,7 @@ async function endSession() {
 
 async function leave() {
   if (socket) await socket.request("leave", { session_id: cfg.sessionId }, 2000);
-  stop("You left the call. You can rejoin from your dashboard while the session is open.", true);
+  stop("You left the call. You can rejoin from your dashboard while the session is open.", { home: true });
 }
 
 function finish(ratingUrl) {
@@ -264,12 +257,16 @@ function finish(ratingUrl) {
   window.location.assign(ratingUrl);
 }
 
-function stop(message, linkHome = false) {
+function stop(message, { home = false, action = null } = {}) {
   finished = true;
   cleanup();
+  setStatus("Not connected", "idle");
   $("stopped-text").textContent = message;
   $("stopped").hidden = false;
-  $("stopped-home").hidden = !linkHome;
+  $("stopped-home").hidden = !home;
+  const link = $("stopped-action");
+  link.hidden = !action;
+  if (action) [link.href, link.textContent] = action;
   for (const id of ["precall", "waiting", "stage"]) $(id).hidden = true;
 }
 
@@ -282,19 +279,17 @@ function cleanup() {
 
 // What automated checks and support staff read: transport security and media flow,
 // never content (SECURITY.md #10: DTLS, SRTP, peer-to-peer or relay only).
-window.callDiagnostics = async () => {
-  if (!neg) return { pcState: "none" };
-  const out = { pcState: neg.pc.connectionState, framesDecoded: 0, audioPackets: 0, localCandidateTypes: [] };
-  (await neg.pc.getStats()).forEach((r) => {
-    if (r.type === "inbound-rtp" && r.kind === "video") out.framesDecoded += r.framesDecoded || 0;
-    if (r.type === "inbound-rtp" && r.kind === "audio") out.audioPackets += r.packetsReceived || 0;
-    if (r.type === "transport") Object.assign(out, { dtlsState: r.dtlsState, srtpCipher: r.srtpCipher, tlsVersion: r.tlsVersion });
-    if (r.type === "local-candidate") out.localCandidateTypes.push(r.candidateType);
-  });
-  return out;
-};
+window.callDiagnostics = async () => (neg ? diagnostics(neg.pc) : { pcState: "none" });
 
 // ---- wiring ---------------------------------------------------------------------
+const iceRefresher = new IceRefresher({
+  url: cfg.iceUrl,
+  ttlSeconds: Number(cfg.turnTtl),
+  onFresh: (fresh) => {
+    ice = fresh;
+    if (neg) neg.pc.setConfiguration({ ...neg.pc.getConfiguration(), iceServers: ice.iceServers });
+  },
+});
 chat = new ChatPanel({
   log: $("chat-log"), form: $("chat-form"), input: $("chat-input"), sessionId: cfg.sessionId, selfId: cfg.selfId,
   send: (payload) => (socket && socket.connected ? socket.request("chat", payload) : Promise.resolve(null)),
@@ -306,7 +301,10 @@ $("mic-toggle").addEventListener("click", (e) => toggle("audio", e.currentTarget
 $("camera-toggle").addEventListener("click", (e) => toggle("video", e.currentTarget, "Turn camera off", "Turn camera on"));
 $("mic-select").addEventListener("change", (e) => switchDevice("audio", e.target.value));
 $("camera-select").addEventListener("change", (e) => switchDevice("video", e.target.value));
-$("chat-toggle").addEventListener("click", () => { $("chat").hidden = !$("chat").hidden; });
+chatToggle = new ChatToggle({
+  button: $("chat-toggle"), badge: $("chat-unread"), panel: $("chat"), input: $("chat-input"),
+  announcer: $("chat-announce"), otherName: cfg.otherName,
+});
 $("end-session")?.addEventListener("click", endSession);
 $("leave-call")?.addEventListener("click", leave);
 window.addEventListener("pagehide", () => socket && socket.close());

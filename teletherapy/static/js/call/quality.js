@@ -47,3 +47,15 @@ export class QualityMonitor {
 function round(x) {
   return Math.round(x * 100) / 100;
 }
+
+/** Transport security and media flow of `pc`, never content (window.callDiagnostics). */
+export async function diagnostics(pc) {
+  const out = { pcState: pc.connectionState, framesDecoded: 0, audioPackets: 0, localCandidateTypes: [] };
+  (await pc.getStats()).forEach((r) => {
+    if (r.type === "inbound-rtp" && r.kind === "video") out.framesDecoded += r.framesDecoded || 0;
+    if (r.type === "inbound-rtp" && r.kind === "audio") out.audioPackets += r.packetsReceived || 0;
+    if (r.type === "transport") Object.assign(out, { dtlsState: r.dtlsState, srtpCipher: r.srtpCipher, tlsVersion: r.tlsVersion });
+    if (r.type === "local-candidate") out.localCandidateTypes.push(r.candidateType);
+  });
+  return out;
+}

@@ -32,6 +32,11 @@ export class RtcSocket extends EventTarget {
     });
   }
 
+  /** Connect again after the server refused or closed this socket (no automatic retry then). */
+  reconnect() {
+    this.socket.connect();
+  }
+
   close() {
     this.socket.io.opts.reconnection = false;
     this.socket.disconnect();
