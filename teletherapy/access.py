@@ -1,8 +1,9 @@
 """The policy table: which roles may call each endpoint. Anything unlisted is denied.
 
 Routes, the API and (through teletherapy.rtc_policy) socket events consult this one
-table; tests/test_access_matrix.py is generated from it and from the app's URL map,
-so a new route without an entry fails the suite.
+table. tests/test_access_matrix.py and tests/test_socket_matrix.py hold the same
+rules written out by hand and call every route of the URL map and every socket event
+as every role, so a new route without an entry (there and here) fails the suite.
 """
 
 from flask import Flask, abort, g, request

@@ -3,6 +3,8 @@
 Seeds distinctive names, e-mail addresses and chat text, then fetches every research
 page, plot, API answer and export (web, API and CLI) and greps all of it. The list of
 routes comes from the URL map, so a new research route that is not fetched here fails.
+A PNG hides its text in pixels, so for every plot the data behind it is grepped too:
+the table and summary the figure is drawn from, and every text the figure holds.
 """
 
 import hashlib
@@ -11,7 +13,9 @@ import json
 import uuid
 
 import pytest
+from matplotlib.text import Text
 
+from ratings import plots
 from teletherapy import research_cli
 from teletherapy.extensions import db
 from teletherapy.models import ChatMessage
@@ -47,6 +51,23 @@ def seeded(app, make_user):  # type: ignore[no-untyped-def]
             )
         db.session.commit()
     return therapist, patient, sessions
+
+
+@pytest.fixture
+def plot_inputs(monkeypatch):  # type: ignore[no-untyped-def]
+    """Everything each figure is built from and shows, as text, in drawing order."""
+    seen: list[tuple[str, int, str]] = []
+    build = plots.figure
+
+    def spy(kind, df, summary=None):  # type: ignore[no-untyped-def]
+        fig = build(kind, df, summary)
+        texts = [t.get_text() for t in fig.findobj(Text)]
+        dump = "\n".join([df.to_csv(), repr(summary), *texts])
+        seen.append((kind, len(df), dump))
+        return fig
+
+    monkeypatch.setattr(plots, "figure", spy)
+    return seen
 
 
 def _canaries(therapist, patient, sessions) -> list[str]:  # type: ignore[no-untyped-def]
@@ -92,7 +113,7 @@ def _research_urls(app, filters: str) -> dict[str, list[str]]:
 
 
 def test_no_name_email_chat_or_internal_id_reaches_a_researcher(
-    app, client, auth, make_user, token_for, seeded, runner, tmp_path
+    app, client, auth, make_user, token_for, seeded, runner, tmp_path, plot_inputs
 ):
     therapist, patient, sessions = seeded
     researcher = make_user("researcher", "rey@example.org", "Rey Searcher")
@@ -108,6 +129,10 @@ def test_no_name_email_chat_or_internal_id_reaches_a_researcher(
             outputs[url] = r.data
     assert b"D-" in outputs["/api/v1/research/pairs"]  # the data really is there
     assert b"<svg" in outputs[f"/research/plots/trajectories.svg?{filters}"]
+    assert sorted(k for k, _, _ in plot_inputs) == sorted(PLOTS * 2)  # svg and png
+    assert all(n == 4 for _, n, _ in plot_inputs)  # every plot drew the four sessions
+    for n, (kind, _, dump) in enumerate(plot_inputs):
+        outputs[f"plot-data:{n}:{kind}"] = dump.encode()
     out = tmp_path / "export"
     assert runner.invoke(research_cli.export, ["--out", str(out)]).exit_code == 0
     for path in out.iterdir():
