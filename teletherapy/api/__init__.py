@@ -96,7 +96,8 @@ def _offset(cursor: str) -> int:
     if len(cursor) > 16:  # base64 of MAX_OFFSET's ten digits
         raise Invalid("invalid query", _BAD_CURSOR)
     try:
-        digits = base64.urlsafe_b64decode(cursor.encode("ascii")).decode("ascii")
+        raw = base64.b64decode(cursor.encode("ascii"), altchars=b"-_", validate=True)
+        digits = raw.decode("ascii")
     except (ValueError, binascii.Error):
         raise Invalid("invalid query", _BAD_CURSOR) from None
     if not digits.isdigit() or int(digits) > MAX_OFFSET:

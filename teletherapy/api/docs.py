@@ -45,16 +45,18 @@ DESCRIPTIONS = {
 
 
 # The schema of each query parameter, by name (the views parse them with the same
-# rules: api.page_args, services.research_filters, research_export.parse_shape).
+# rules: api.page_args, services.research_filters, research_export.parse_shape). An
+# empty research filter is no filter, as the researchers' page form sends it.
+_DATE = {"anyOf": [{"format": "date"}, {"maxLength": 0}]}
 QUERY_SCHEMAS: dict[str, dict[str, Any]] = {
     "limit": {"type": "integer", "minimum": 1, "maximum": 100, "default": 50},
     "cursor": {"type": "string", "maxLength": 16, "pattern": "^[A-Za-z0-9_-]*=*$"},
-    "modality": {"type": "string", "enum": list(MODALITIES)},
-    "instrument": {"type": "string", "pattern": "^[a-z0-9][a-z0-9._-]{0,63}$"},
-    "from": {"type": "string", "format": "date"},
-    "to": {"type": "string", "format": "date"},
-    "therapist": {"type": "string", "pattern": "^T-[0-9a-f]{16}$"},
-    "shape": {"type": "string", "enum": list(SHAPES), "default": "wide"},
+    "modality": {"type": "string", "enum": [*MODALITIES, ""]},
+    "instrument": {"type": "string", "pattern": "^([a-z0-9][a-z0-9._-]{0,63})?$"},
+    "from": {"type": "string", **_DATE},
+    "to": {"type": "string", **_DATE},
+    "therapist": {"type": "string", "pattern": "^(T-[0-9a-f]{16})?$"},
+    "shape": {"type": "string", "enum": [*SHAPES, ""], "default": "wide"},
 }
 
 
