@@ -102,6 +102,10 @@ class Hub:
         normalized = normalize_origin(origin)
         return normalized != "null" and normalized in self.allowed_origins
 
+    def allow_origins(self, origins: Iterable[str]) -> None:
+        """Replace the allow-list (``teletherapy serve`` learns its own address)."""
+        self.allowed_origins = frozenset(normalize_origin(o) for o in origins)
+
     def engineio_origin_allowed(self, origin: str | None, environ: object) -> bool:
         """The same rule for engine.io's handshake check (a callable, because an
         empty list would switch engine.io's check off)."""

@@ -230,14 +230,12 @@ def _accept_own_origin(app: Flask, host: str, port: int) -> None:
     if not app.config.get("ALLOWED_ORIGINS_FOLLOW_SERVE"):
         return
     import signaling
-    from signaling.hub import normalize_origin
 
     from .config import served_origins
 
     origins = served_origins(host, port)
     app.config["ALLOWED_ORIGINS"] = origins
-    hub = signaling.current_hub(app)
-    hub.allowed_origins = frozenset(normalize_origin(o) for o in origins)
+    signaling.current_hub(app).allow_origins(origins)
 
 
 def init_app(app: Flask) -> None:

@@ -68,7 +68,9 @@ def _derive(app: Flask) -> None:
 
 
 # Hosts whose pages are also reached as localhost (names only: nothing binds here).
-LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "0.0.0.0", "::"})  # noqa: S104
+LOOPBACK_HOSTS = frozenset(
+    {"127.0.0.1", "localhost", "::1", "0.0.0.0", "::"}  # noqa: S104  # nosec B104
+)
 
 
 def served_origins(host: str, port: int | str) -> list[str]:
