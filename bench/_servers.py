@@ -229,7 +229,7 @@ def prepare_database(
         for _ in range(dyads):
             people = [
                 accounts.create_user(
-                    db.session,
+                    db.session(),
                     email=f"{role}-{uuid.uuid4().hex[:10]}@bench.example",
                     name=role,
                     role=role,
@@ -239,9 +239,9 @@ def prepare_database(
                 for role in ("therapist", "client")
             ]
             therapist, client = (db.session.get(User, p.id) for p in people)
-            accounts.add_to_caseload(db.session, therapist, client, None)
+            accounts.add_to_caseload(db.session(), therapist, client, None)
             s = scheduling.schedule(
-                db.session,
+                db.session(),
                 therapist,
                 client_id=client.id,
                 modality=modality,
@@ -253,8 +253,8 @@ def prepare_database(
                     "session_id": s.id,
                     "therapist_id": therapist.id,
                     "client_id": client.id,
-                    "therapist_token": tokens.issue(db.session, therapist, 24)[0],
-                    "client_token": tokens.issue(db.session, client, 24)[0],
+                    "therapist_token": tokens.issue(db.session(), therapist, 24)[0],
+                    "client_token": tokens.issue(db.session(), client, 24)[0],
                 }
             )
     db.engine.dispose()

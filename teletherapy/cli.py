@@ -59,7 +59,7 @@ def users_create(role: str, email: str, name: str, password_stdin: bool) -> None
         click.echo(f"generated password: {password}")
     try:
         user = accounts.create_user(
-            db.session,
+            db.session(),
             email=email,
             name=name,
             role=role,
@@ -77,9 +77,9 @@ def users_create(role: str, email: str, name: str, password_stdin: bool) -> None
 def caseload_add(therapist_email: str, client_email: str) -> None:
     """Put a client in a therapist's caseload."""
     try:
-        therapist = accounts.user_by_email(db.session, therapist_email)
-        client = accounts.user_by_email(db.session, client_email)
-        accounts.add_to_caseload(db.session, therapist, client, actor_id=None)
+        therapist = accounts.user_by_email(db.session(), therapist_email)
+        client = accounts.user_by_email(db.session(), client_email)
+        accounts.add_to_caseload(db.session(), therapist, client, actor_id=None)
     except ServiceError as exc:
         _fail(exc)
     click.echo(f"{client.email} is in {therapist.email}'s caseload")
@@ -159,7 +159,7 @@ def demo(dyads: int, sessions: int) -> None:
             "researcher account and fake consented data to research"
         )
 
-    created = demo_service.seed_accounts(db.session, DEMO)
+    created = demo_service.seed_accounts(db.session(), DEMO)
     creds = Path(current_app.instance_path) / "demo-credentials.txt"
     if created:
         lines = [
@@ -172,7 +172,7 @@ def demo(dyads: int, sessions: int) -> None:
     else:
         click.echo(f"Demo accounts exist; their passwords are in {creds}")
     try:
-        added = demo_service.seed_history(db.session, dyads=dyads, sessions=sessions)
+        added = demo_service.seed_history(db.session(), dyads=dyads, sessions=sessions)
     except ServiceError as exc:
         _fail(exc)
     if added["dyads"]:

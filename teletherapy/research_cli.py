@@ -62,7 +62,7 @@ def export(out_dir: Path) -> None:
     from .extensions import db
     from .services import research_export
 
-    for path in research_export.export_dir(db.session, out_dir):
+    for path in research_export.export_dir(db.session(), out_dir):
         click.echo(str(path))
 
 

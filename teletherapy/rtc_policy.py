@@ -184,7 +184,7 @@ class RtcPolicy:
         socket and when it lapses (token expiry; the login's absolute limit)."""
         token = auth.get("token") if auth else None
         if isinstance(token, str):
-            found = tokens.resolve(db.session, token)
+            found = tokens.resolve(db.session(), token)
             if found is None:
                 return None
             user, row = found
@@ -210,7 +210,7 @@ class RtcPolicy:
         if lapsed:
             return Denied("session_expired", SESSION_EXPIRED)
         if principal.credential.startswith("token:"):
-            valid = tokens.credential_valid(db.session, principal.credential)
+            valid = tokens.credential_valid(db.session(), principal.credential)
         else:
             login = web_auth.cookie_login(check_idle=False)
             valid = login is not None and (
@@ -244,7 +244,7 @@ class RtcPolicy:
         )
 
     def mark_live(self, session_id: str) -> None:
-        scheduling.mark_live(db.session, session_id)
+        scheduling.mark_live(db.session(), session_id)
 
     def chat_history(
         self, principal: Principal, session_id: str
@@ -252,11 +252,11 @@ class RtcPolicy:
         row = db.session.get(TherapySession, session_id)
         if row is None:
             return []
-        audit.record(db.session, "chat.read", principal.user_id, "session", session_id)
+        audit.record(db.session(), "chat.read", principal.user_id, "session", session_id)
         db.session.commit()
         return [
             serialize.message(m, row.participant_role(m.sender_id) or "client")
-            for m in chat.history(db.session, session_id)
+            for m in chat.history(db.session(), session_id)
         ]
 
     def record_chat(
@@ -277,7 +277,7 @@ class RtcPolicy:
         if found.status in ("ended", "cancelled"):
             return Denied("session_closed", f"this session is {found.status}")
         message, created = chat.record(
-            db.session, session_id, principal.user_id, text, client_msg_id
+            db.session(), session_id, principal.user_id, text, client_msg_id
         )
         return ChatResult(serialize.message(message, role), created)
 
@@ -301,7 +301,7 @@ class RtcPolicy:
     ) -> Mapping[str, str] | Denied:
         user = db.session.get(User, principal.user_id)
         try:
-            row = scheduling.end(db.session, user, session_id)
+            row = scheduling.end(db.session(), user, session_id)
         except ServiceError as exc:
             code = {403: "forbidden", 404: "not_found"}.get(
                 exc.status, "session_closed"

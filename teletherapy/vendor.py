@@ -1,6 +1,7 @@
 """Browser libraries installed from the npm registry (package.json), served by the app."""
 
 from flask import Blueprint, abort, send_from_directory
+from flask.typing import ResponseReturnValue
 
 from .config import ROOT
 
@@ -14,7 +15,7 @@ FILES = {
 
 
 @bp.get("/<name>")
-def asset(name: str):  # type: ignore[no-untyped-def]
+def asset(name: str) -> ResponseReturnValue:
     if name not in FILES:
         abort(404)
     folder, filename = FILES[name]

@@ -58,7 +58,7 @@ def load_api_user() -> None:
     token = bearer_token()
     if token is None:
         return
-    found = tokens.resolve(db.session, token)
+    found = tokens.resolve(db.session(), token)
     if found is not None:
         g.api_user, g.api_token = found
 

@@ -3,6 +3,7 @@
 import csv
 import io
 import json
+from collections.abc import Mapping
 
 from flask import (
     Response,
@@ -12,8 +13,9 @@ from flask import (
     request,
     url_for,
 )
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from wtforms import SelectChoice
 
 import signaling
@@ -42,7 +44,7 @@ def _assign_form() -> AssignForm:
 
 
 @bp.get("/")
-def index():  # type: ignore[no-untyped-def]
+def index() -> ResponseReturnValue:
     users = list(
         db.session.scalars(select(User).order_by(User.role, User.display_name))
     )
@@ -58,12 +60,12 @@ def index():  # type: ignore[no-untyped-def]
 
 
 @bp.post("/users")
-def create_user():  # type: ignore[no-untyped-def]
+def create_user() -> ResponseReturnValue:
     form = CreateUserForm()
     if form.validate_on_submit():
         try:
             accounts.create_user(
-                db.session,
+                db.session(),
                 email=form.email.data,
                 name=form.display_name.data,
                 role=form.role.data,
@@ -82,17 +84,17 @@ def create_user():  # type: ignore[no-untyped-def]
 
 
 @bp.post("/users/<user_id>/active/<int:value>")
-def set_active(user_id: str, value: int):  # type: ignore[no-untyped-def]
+def set_active(user_id: str, value: int) -> ResponseReturnValue:
     if not ActionForm().validate_on_submit():
         flash("The form expired; please try again.", "error")
         return redirect(url_for("admin.index"))
-    user = accounts.get_user(db.session, user_id)
+    user = accounts.get_user(db.session(), user_id)
     if user.id == current_user.id:
         flash("You cannot deactivate your own account.", "error")
         return redirect(url_for("admin.index"))
     if not value:
-        tokens.revoke_all(db.session, user.id)
-    accounts.set_active(db.session, user, bool(value), current_user.id)
+        tokens.revoke_all(db.session(), user.id)
+    accounts.set_active(db.session(), user, bool(value), current_user.id)
     if not value:
         signaling.disconnect_user(user.id)
     flash(f"{user.display_name} is now {'active' if value else 'deactivated'}.", "info")
@@ -100,14 +102,14 @@ def set_active(user_id: str, value: int):  # type: ignore[no-untyped-def]
 
 
 @bp.post("/caseload")
-def assign():  # type: ignore[no-untyped-def]
+def assign() -> ResponseReturnValue:
     form = _assign_form()
     if form.validate_on_submit():
         try:
             accounts.add_to_caseload(
-                db.session,
-                accounts.get_user(db.session, form.therapist_id.data),
-                accounts.get_user(db.session, form.client_id.data),
+                db.session(),
+                accounts.get_user(db.session(), form.therapist_id.data),
+                accounts.get_user(db.session(), form.client_id.data),
                 current_user.id,
             )
             flash("Client added to the caseload.", "info")
@@ -123,7 +125,7 @@ MAX_PAGE = 10**6  # 100 million rows: every OFFSET stays far inside a BIGINT
 FILTER_MAX = 64  # an action prefix or an actor id is far shorter
 
 
-def _audit_query(args):  # type: ignore[no-untyped-def]
+def _audit_query(args: Mapping[str, str]) -> Select[AuditEvent]:
     """The audit rows the filters select; 422 naming a filter no row could match."""
     bad = {
         key: f"must be at most {FILTER_MAX} characters without NUL"
@@ -152,13 +154,13 @@ def _page_number(raw: str) -> int:
 
 
 @bp.get("/audit")
-def audit_log():  # type: ignore[no-untyped-def]
+def audit_log() -> ResponseReturnValue:
     page = _page_number(request.args.get("page") or "1")
     stmt = (
         _audit_query(request.args).limit(AUDIT_PAGE + 1).offset((page - 1) * AUDIT_PAGE)
     )
     rows = list(db.session.scalars(stmt))
-    audit.record(db.session, "audit.read", current_user.id, "audit", None)
+    audit.record(db.session(), "audit.read", current_user.id, "audit", None)
     db.session.commit()
     return render_template(
         "admin/audit.html",
@@ -170,9 +172,9 @@ def audit_log():  # type: ignore[no-untyped-def]
 
 
 @bp.get("/audit.csv")
-def audit_export():  # type: ignore[no-untyped-def]
+def audit_export() -> ResponseReturnValue:
     stmt = _audit_query(request.args).order_by(None).order_by(AuditEvent.id)
-    audit.record(db.session, "audit.export", current_user.id, "audit", None)
+    audit.record(db.session(), "audit.export", current_user.id, "audit", None)
     db.session.commit()
     buffer = io.StringIO()
     writer = csv.writer(buffer)

@@ -16,10 +16,10 @@ M = TypeVar("M", bound=BaseModel)
 
 
 def caller() -> User:
-    user = g.get("api_user")
+    user: User | None = g.get("api_user")
     if user is None:
         abort(401)
-    return user  # type: ignore[no-any-return]
+    return user
 
 
 def parse(model: type[M]) -> M:

@@ -5,11 +5,12 @@ document is generated from the validating schemas themselves (docs/api.md says w
 no framework sits in between: the contract's order of checks puts 404 before 422).
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel
-from pydantic.json_schema import models_json_schema
+from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
 from ..models import MODALITIES
 from ..services.research_export import SHAPES
@@ -31,6 +32,7 @@ class Operation:
 
 
 OPERATIONS: list[Operation] = []
+V = TypeVar("V", bound=Callable[..., Any])
 DESCRIPTIONS = {
     400: "Body is not a JSON object",
     401: "Not authenticated",
@@ -60,12 +62,12 @@ QUERY_SCHEMAS: dict[str, dict[str, Any]] = {
 }
 
 
-def operation(**kwargs: Any):  # type: ignore[no-untyped-def]
+def operation(**kwargs: Any) -> Callable[[V], V]:
     """Decorator recording a view's method, path and schemas for the document."""
     op = Operation(**kwargs)
     OPERATIONS.append(op)
 
-    def wrap(view):  # type: ignore[no-untyped-def]
+    def wrap(view: V) -> V:
         return view
 
     return wrap
@@ -73,7 +75,9 @@ def operation(**kwargs: Any):  # type: ignore[no-untyped-def]
 
 def build(server_url: str = "/api/v1") -> dict[str, Any]:
     models = {m for op in OPERATIONS for m in (op.body, op.response) if m} | {ErrorOut}
-    keyed = [(m, "validation") for m in sorted(models, key=lambda m: m.__name__)]
+    keyed: list[tuple[type[BaseModel], JsonSchemaMode]] = [
+        (m, "validation") for m in sorted(models, key=lambda m: m.__name__)
+    ]
     _, defs = models_json_schema(keyed, ref_template="#/components/schemas/{model}")
     paths: dict[str, Any] = {}
     for op in OPERATIONS:

@@ -4,6 +4,7 @@ import json
 from typing import Any, Literal
 
 from flask import jsonify, request
+from flask.typing import ResponseReturnValue
 from pydantic import AwareDatetime, BaseModel, Field
 
 from .. import live
@@ -143,8 +144,8 @@ def _form_out(form: rating_service.RatingForm) -> dict[str, Any]:
     response=RatingFormOut,
     errors=(403, 404, 409),
 )
-def rating_detail(session_id: str):  # type: ignore[no-untyped-def]
-    form = rating_service.open_form(db.session, caller(), session_id)
+def rating_detail(session_id: str) -> ResponseReturnValue:
+    form = rating_service.open_form(db.session(), caller(), session_id)
     return jsonify(_form_out(form))
 
 
@@ -169,12 +170,12 @@ def _body() -> tuple[object, object, dict[str, str]]:
     status=201,
     errors=(400, 403, 404, 409, 410, 422),
 )
-def rating_submit(session_id: str):  # type: ignore[no-untyped-def]
+def rating_submit(session_id: str) -> ResponseReturnValue:
     user = caller()
-    session = rating_service.session_for(db.session, user, session_id)
+    session = rating_service.session_for(db.session(), user, session_id)
     answers, meta_answers, errors = _body()
     row = rating_service.submit(
-        db.session, user, session, answers, meta_answers, errors=errors
+        db.session(), user, session, answers, meta_answers, errors=errors
     )
     return jsonify({"rating": rating_out(row)}), 201
 
@@ -188,10 +189,10 @@ def rating_submit(session_id: str):  # type: ignore[no-untyped-def]
     errors=(403, 422),
     query={"limit": "1..100", "cursor": "from `next`"},
 )
-def ratings_pending():  # type: ignore[no-untyped-def]
+def ratings_pending() -> ResponseReturnValue:
     limit, offset = page_args()
     rows = rating_service.pending_for(
-        db.session, caller(), limit=limit + 1, offset=offset
+        db.session(), caller(), limit=limit + 1, offset=offset
     )
     items = [
         {

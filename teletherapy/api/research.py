@@ -3,6 +3,7 @@
 from typing import Any
 
 from flask import Response, jsonify, request
+from flask.typing import ResponseReturnValue
 
 from ..extensions import db
 from ..services import consent, research_analysis, research_export
@@ -61,11 +62,11 @@ def pair_out(r: PairRow) -> dict[str, Any]:
     errors=(403, 422),
     query={**FILTERS, **PAGING},
 )
-def research_pairs():  # type: ignore[no-untyped-def]
+def research_pairs() -> ResponseReturnValue:
     user = caller()
     filters = parse_filters(request.args, extra=PAGING)
     limit, offset = page_args()
-    rows = research_analysis.pairs(db.session, user.id, filters)
+    rows = research_analysis.pairs(db.session(), user.id, filters)
     items = [pair_out(r) for r in rows[offset : offset + limit + 1]]
     return jsonify(page(items, limit, offset))
 
@@ -79,10 +80,10 @@ def research_pairs():  # type: ignore[no-untyped-def]
     errors=(403, 422),
     query=FILTERS,
 )
-def research_summary():  # type: ignore[no-untyped-def]
+def research_summary() -> ResponseReturnValue:
     user = caller()
     filters = parse_filters(request.args)
-    return jsonify(research_analysis.summary(db.session, user.id, filters))
+    return jsonify(research_analysis.summary(db.session(), user.id, filters))
 
 
 @bp.get("/research/export.csv")
@@ -94,11 +95,11 @@ def research_summary():  # type: ignore[no-untyped-def]
     query={"shape": "wide (default) or long", **FILTERS},
     content_type="text/csv",
 )
-def research_export_csv():  # type: ignore[no-untyped-def]
+def research_export_csv() -> ResponseReturnValue:
     user = caller()
     filters = parse_filters(request.args, extra=("shape",))
     shape = research_export.parse_shape(request.args.get("shape"))
-    body = research_export.export_csv(db.session, user.id, filters, shape)
+    body = research_export.export_csv(db.session(), user.id, filters, shape)
     headers = {"Content-Disposition": f"attachment; filename=research-{shape}.csv"}
     return Response(body, mimetype="text/csv", headers=headers)
 
@@ -111,9 +112,9 @@ def research_export_csv():  # type: ignore[no-untyped-def]
     response=CodebookOut,
     errors=(403,),
 )
-def research_codebook():  # type: ignore[no-untyped-def]
+def research_codebook() -> ResponseReturnValue:
     caller()
-    return jsonify(research_export.codebook_for(db.session))
+    return jsonify(research_export.codebook_for(db.session()))
 
 
 def consent_out(s: ConsentStatus) -> dict[str, Any]:
@@ -135,8 +136,8 @@ def consent_out(s: ConsentStatus) -> dict[str, Any]:
     response=ConsentOut,
     errors=(403,),
 )
-def consent_detail():  # type: ignore[no-untyped-def]
-    return jsonify(consent_out(consent.status(db.session, caller())))
+def consent_detail() -> ResponseReturnValue:
+    return jsonify(consent_out(consent.status(db.session(), caller())))
 
 
 @bp.put("/me/consent")
@@ -148,8 +149,8 @@ def consent_detail():  # type: ignore[no-untyped-def]
     response=ConsentOut,
     errors=(400, 403, 422),
 )
-def consent_update():  # type: ignore[no-untyped-def]
+def consent_update() -> ResponseReturnValue:
     user = caller()
     body = parse(ConsentUpdate)
-    state = consent.decide(db.session, user, body.research, body.version)
+    state = consent.decide(db.session(), user, body.research, body.version)
     return jsonify(consent_out(state))

@@ -1,6 +1,7 @@
 """API views: parse, call one service, serialize."""
 
 from flask import current_app, g, jsonify, request
+from flask.typing import ResponseReturnValue
 
 import signaling
 
@@ -33,7 +34,7 @@ def _account_key() -> str:
 
 @bp.get("/openapi.json")
 @operation(method="GET", path="/openapi.json", summary="This document", public=True)
-def openapi():  # type: ignore[no-untyped-def]
+def openapi() -> ResponseReturnValue:
     return jsonify(build())
 
 
@@ -49,14 +50,14 @@ def openapi():  # type: ignore[no-untyped-def]
     public=True,
     errors=(400, 401, 422, 429),
 )
-def token_create():  # type: ignore[no-untyped-def]
+def token_create() -> ResponseReturnValue:
     body = parse(TokenRequest)
     user = sign_in.check(body.email, body.password)
     if user is None:
         from flask import abort
 
         abort(401, description="e-mail or password is wrong, or sign-in is paused")
-    token, row = tokens.issue(db.session, user, current_app.config["TOKEN_TTL_HOURS"])
+    token, row = tokens.issue(db.session(), user, current_app.config["TOKEN_TTL_HOURS"])
     return jsonify(
         {
             "token": token,
@@ -70,17 +71,17 @@ def token_create():  # type: ignore[no-untyped-def]
 @operation(
     method="DELETE", path="/auth/token", summary="Revoke the calling token", status=204
 )
-def token_delete():  # type: ignore[no-untyped-def]
+def token_delete() -> ResponseReturnValue:
     caller()
     credential = tokens.credential(g.api_token)
-    tokens.revoke(db.session, g.api_token)
+    tokens.revoke(db.session(), g.api_token)
     signaling.disconnect_credential(credential)  # its sockets close too
     return "", 204
 
 
 @bp.get("/me")
 @operation(method="GET", path="/me", summary="The calling user", response=MeOut)
-def me():  # type: ignore[no-untyped-def]
+def me() -> ResponseReturnValue:
     user = caller()
     return jsonify(
         {**serialize.user(user), "email": user.email, "timezone": user.timezone}
@@ -96,9 +97,9 @@ def me():  # type: ignore[no-untyped-def]
     errors=(422,),
     query={"limit": "1..100", "cursor": "from `next`"},
 )
-def sessions_list():  # type: ignore[no-untyped-def]
+def sessions_list() -> ResponseReturnValue:
     limit, offset = page_args()
-    rows = scheduling.list_for(db.session, caller(), limit=limit + 1, offset=offset)
+    rows = scheduling.list_for(db.session(), caller(), limit=limit + 1, offset=offset)
     return jsonify(page([serialize.session(s) for s in rows], limit, offset))
 
 
@@ -112,9 +113,9 @@ def sessions_list():  # type: ignore[no-untyped-def]
     status=201,
     errors=(400, 403, 422),
 )
-def sessions_create():  # type: ignore[no-untyped-def]
+def sessions_create() -> ResponseReturnValue:
     body = parse(SessionCreate)
-    row = scheduling.schedule(db.session, caller(), **body.model_dump())
+    row = scheduling.schedule(db.session(), caller(), **body.model_dump())
     return jsonify(serialize.session(row)), 201
 
 
@@ -126,9 +127,9 @@ def sessions_create():  # type: ignore[no-untyped-def]
     response=SessionOut,
     errors=(404,),
 )
-def session_detail(session_id: str):  # type: ignore[no-untyped-def]
-    row = scheduling.for_participant(db.session, caller(), session_id)
-    audit.record(db.session, "session.read", caller().id, "session", row.id)
+def session_detail(session_id: str) -> ResponseReturnValue:
+    row = scheduling.for_participant(db.session(), caller(), session_id)
+    audit.record(db.session(), "session.read", caller().id, "session", row.id)
     db.session.commit()
     return jsonify(serialize.session(row))
 
@@ -141,8 +142,8 @@ def session_detail(session_id: str):  # type: ignore[no-untyped-def]
     response=SessionOut,
     errors=(403, 404, 409),
 )
-def session_end(session_id: str):  # type: ignore[no-untyped-def]
-    row = scheduling.end(db.session, caller(), session_id)
+def session_end(session_id: str) -> ResponseReturnValue:
+    row = scheduling.end(db.session(), caller(), session_id)
     live.notify_ended(row)
     return jsonify(serialize.session(row))
 
@@ -155,8 +156,8 @@ def session_end(session_id: str):  # type: ignore[no-untyped-def]
     response=SessionOut,
     errors=(403, 404, 409),
 )
-def session_start(session_id: str):  # type: ignore[no-untyped-def]
-    row = scheduling.start_in_person(db.session, caller(), session_id)
+def session_start(session_id: str) -> ResponseReturnValue:
+    row = scheduling.start_in_person(db.session(), caller(), session_id)
     return jsonify(serialize.session(row))
 
 
@@ -168,8 +169,8 @@ def session_start(session_id: str):  # type: ignore[no-untyped-def]
     response=SessionOut,
     errors=(403, 404, 409),
 )
-def session_cancel(session_id: str):  # type: ignore[no-untyped-def]
-    row = scheduling.cancel(db.session, caller(), session_id)
+def session_cancel(session_id: str) -> ResponseReturnValue:
+    row = scheduling.cancel(db.session(), caller(), session_id)
     return jsonify(serialize.session(row))
 
 
@@ -182,12 +183,12 @@ def session_cancel(session_id: str):  # type: ignore[no-untyped-def]
     errors=(404, 422),
     query={"limit": "1..100", "cursor": "from `next`"},
 )
-def session_messages(session_id: str):  # type: ignore[no-untyped-def]
+def session_messages(session_id: str) -> ResponseReturnValue:
     user = caller()
-    row = scheduling.for_participant(db.session, user, session_id)
+    row = scheduling.for_participant(db.session(), user, session_id)
     limit, offset = page_args()
-    msgs = chat.history(db.session, row.id, limit=limit + 1, offset=offset)
-    audit.record(db.session, "chat.read", user.id, "session", row.id)
+    msgs = chat.history(db.session(), row.id, limit=limit + 1, offset=offset)
+    audit.record(db.session(), "chat.read", user.id, "session", row.id)
     db.session.commit()
     items = [
         serialize.message(m, row.participant_role(m.sender_id) or "client")

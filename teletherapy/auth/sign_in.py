@@ -13,7 +13,7 @@ def check(email: str, password: str) -> User | None:
     policy = lockout.Policy(int(cfg["LOCKOUT_THRESHOLD"]), int(cfg["LOCKOUT_MINUTES"]))
     # remote_addr is the client's own address behind TRUSTED_PROXY_HOPS proxies
     address = request.remote_addr or "-"
-    result = accounts.check_login(db.session, email, password, address, policy)
+    result = accounts.check_login(db.session(), email, password, address, policy)
     g.sign_in_failure_counted = result.counted
     return result.user
 

@@ -14,6 +14,7 @@ from flask import (
     session,
     url_for,
 )
+from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_user, logout_user
 
 import signaling
@@ -53,7 +54,7 @@ def _safe_next(target: str | None) -> str:
     key_func=_account_key,
     deduct_when=sign_in.counted_failure,
 )
-def login():  # type: ignore[no-untyped-def]
+def login() -> ResponseReturnValue:
     if current_user.is_authenticated:
         return redirect(url_for("dashboard.index"))
     form = LoginForm()
@@ -64,7 +65,7 @@ def login():  # type: ignore[no-untyped-def]
             session.clear()  # a new session at login: no fixation
             login_user(user)
             start_session_clock()
-            audit.record(db.session, "login", user.id, "user", user.id)
+            audit.record(db.session(), "login", user.id, "user", user.id)
             db.session.commit()
             return redirect(_safe_next(request.args.get("next")))
         flash(
@@ -77,10 +78,10 @@ def login():  # type: ignore[no-untyped-def]
 
 
 @bp.post("/logout")
-def logout():  # type: ignore[no-untyped-def]
+def logout() -> ResponseReturnValue:
     user = current_user._get_current_object()
-    accounts.rotate_nonce(db.session, user)
-    audit.record(db.session, "logout", user.id, "user", user.id)
+    accounts.rotate_nonce(db.session(), user)
+    audit.record(db.session(), "logout", user.id, "user", user.id)
     db.session.commit()
     logout_user()
     session.clear()
@@ -90,12 +91,12 @@ def logout():  # type: ignore[no-untyped-def]
 
 
 @bp.route("/settings", methods=["GET", "POST"])
-def settings():  # type: ignore[no-untyped-def]
+def settings() -> ResponseReturnValue:
     form = SettingsForm(timezone=current_user.timezone)
     form.timezone.choices = sorted(available_timezones())
     if form.validate_on_submit():
         try:
-            accounts.set_timezone(db.session, current_user, form.timezone.data)
+            accounts.set_timezone(db.session(), current_user, form.timezone.data)
         except Invalid as exc:
             flash(exc.message, "error")
         else:
@@ -105,7 +106,7 @@ def settings():  # type: ignore[no-untyped-def]
 
 
 @bp.get("/keepalive")
-def keepalive():  # type: ignore[no-untyped-def]
+def keepalive() -> ResponseReturnValue:
     """The call page's heartbeat: a live call is activity, so the idle timer restarts."""
     session["seen_at"] = int(time.time())
     return jsonify({"ok": True})

@@ -1,6 +1,7 @@
 """Research consent for clients and therapists: read the text, give or withdraw."""
 
 from flask import current_app, flash, redirect, render_template, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from jinja2 import TemplateNotFound
 
@@ -28,8 +29,8 @@ def text_template(version: str) -> str | None:
 
 
 @bp.get("/consent")
-def index():  # type: ignore[no-untyped-def]
-    state = consent.status(db.session, current_user)
+def index() -> ResponseReturnValue:
+    state = consent.status(db.session(), current_user)
     return render_template(
         "consent/index.html",
         state=state,
@@ -39,7 +40,7 @@ def index():  # type: ignore[no-untyped-def]
 
 
 @bp.post("/consent")
-def update():  # type: ignore[no-untyped-def]
+def update() -> ResponseReturnValue:
     form = ConsentForm()
     if not form.validate_on_submit():
         flash(
@@ -49,7 +50,7 @@ def update():  # type: ignore[no-untyped-def]
         return redirect(url_for(".index"), 303)
     give = form.decision.data == "give"
     try:
-        consent.decide(db.session, current_user, give, form.version.data)
+        consent.decide(db.session(), current_user, give, form.version.data)
     except Invalid:
         flash(
             "The consent text changed while the page was open. Please read it again.",

@@ -1,12 +1,16 @@
 """One dashboard per role."""
 
+from collections.abc import Iterable
 from datetime import UTC, datetime
+from typing import Any
 
 from flask import redirect, render_template, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from wtforms import SelectChoice
 
 from ..extensions import db
+from ..models import TherapySession
 from ..services import accounts, ratings, scheduling
 from ..sessions.forms import ScheduleForm
 from ..sessions.views import waiting_room
@@ -14,14 +18,16 @@ from . import bp
 
 
 @bp.get("/")
-def index():  # type: ignore[no-untyped-def]
+def index() -> ResponseReturnValue:
     target = {"admin": "admin.index"}.get(
         current_user.role, f"dashboard.{current_user.role}"
     )
     return redirect(url_for(target))
 
 
-def _split(rows):  # type: ignore[no-untyped-def]
+def _split(
+    rows: Iterable[TherapySession],
+) -> tuple[list[TherapySession], list[TherapySession]]:
     """Upcoming (scheduled or live, soonest first) and past (newest first)."""
     upcoming = sorted(
         (s for s in rows if s.status in ("scheduled", "live")),
@@ -31,20 +37,20 @@ def _split(rows):  # type: ignore[no-untyped-def]
     return upcoming, past
 
 
-def _ratings() -> dict:  # type: ignore[type-arg]
+def _ratings() -> dict[str, Any]:
     """Ratings still to give (with links) and the latest given; never any scores."""
     return {
-        "ratings_due": ratings.pending_for(db.session, current_user),
-        "rated": ratings.recently_rated(db.session, current_user),
+        "ratings_due": ratings.pending_for(db.session(), current_user),
+        "rated": ratings.recently_rated(db.session(), current_user),
     }
 
 
 @bp.get("/therapist")
-def therapist():  # type: ignore[no-untyped-def]
-    clients = accounts.caseload(db.session, current_user.id)
+def therapist() -> ResponseReturnValue:
+    clients = accounts.caseload(db.session(), current_user.id)
     form = ScheduleForm()
     form.client_id.choices = [SelectChoice(c.id, c.display_name) for c in clients]
-    upcoming, past = _split(scheduling.list_for(db.session, current_user, limit=200))
+    upcoming, past = _split(scheduling.list_for(db.session(), current_user, limit=200))
     return render_template(
         "dashboard/therapist.html",
         waiting=set(waiting_room(upcoming)),
@@ -58,13 +64,13 @@ def therapist():  # type: ignore[no-untyped-def]
 
 
 @bp.get("/client")
-def client():  # type: ignore[no-untyped-def]
-    upcoming, past = _split(scheduling.list_for(db.session, current_user, limit=200))
+def client() -> ResponseReturnValue:
+    upcoming, past = _split(scheduling.list_for(db.session(), current_user, limit=200))
     return render_template(
         "dashboard/client.html", upcoming=upcoming, past=past, **_ratings()
     )
 
 
 @bp.get("/researcher")
-def researcher():  # type: ignore[no-untyped-def]
+def researcher() -> ResponseReturnValue:
     return render_template("dashboard/researcher.html")

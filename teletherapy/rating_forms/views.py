@@ -1,11 +1,13 @@
 """The rating page: GET shows the form or where the rating stands, POST submits."""
 
 from flask import flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from ..extensions import db
 from ..services import ratings
 from ..services.errors import Invalid, ServiceError
+from ..services.ratings import RatingForm
 from . import bp
 from .forms import plain_errors, posted_answers
 
@@ -14,9 +16,9 @@ SETTLED = {"submitted": ("already_submitted", 409), "closed": ("rating_closed", 
 
 
 @bp.get("/sessions/<session_id>/rating")
-def form(session_id: str):  # type: ignore[no-untyped-def]
+def form(session_id: str) -> ResponseReturnValue:
     try:
-        view = ratings.open_form(db.session, current_user, session_id)
+        view = ratings.open_form(db.session(), current_user, session_id)
     except ServiceError as exc:
         if exc.status == 404:
             raise
@@ -27,11 +29,11 @@ def form(session_id: str):  # type: ignore[no-untyped-def]
 
 
 @bp.post("/sessions/<session_id>/rating")
-def submit(session_id: str):  # type: ignore[no-untyped-def]
-    session = ratings.session_for(db.session, current_user, session_id)
+def submit(session_id: str) -> ResponseReturnValue:
+    session = ratings.session_for(db.session(), current_user, session_id)
     answers, meta = posted_answers(request.form)
     try:
-        ratings.submit(db.session, current_user, session, answers, meta or None)
+        ratings.submit(db.session(), current_user, session, answers, meta or None)
     except Invalid as exc:
         return _invalid(session_id, exc)
     except ServiceError as exc:
@@ -41,10 +43,10 @@ def submit(session_id: str):  # type: ignore[no-untyped-def]
     return redirect(url_for(".form", session_id=session.id), 303)
 
 
-def _invalid(session_id: str, exc: Invalid):  # type: ignore[no-untyped-def]
+def _invalid(session_id: str, exc: Invalid) -> tuple[str, int]:
     """The form again, with what was chosen and a plain message per question."""
     try:
-        view = ratings.open_form(db.session, current_user, session_id, record=False)
+        view = ratings.open_form(db.session(), current_user, session_id, record=False)
     except ServiceError as state:
         return _state(state.code, state.status)
     if view.status in SETTLED:  # nothing can be submitted any more: say why
@@ -60,7 +62,9 @@ def _invalid(session_id: str, exc: Invalid):  # type: ignore[no-untyped-def]
     return page, 422
 
 
-def _state(code: str, status: int, view=None, key: str | None = None):  # type: ignore[no-untyped-def]
+def _state(
+    code: str, status: int, view: RatingForm | None = None, key: str | None = None
+) -> tuple[str, int]:
     """Submitted, closed, not ended or unavailable: a page that says so. ``key``
     names the answers the browser kept, forgotten once nothing can be submitted."""
     if view is not None:

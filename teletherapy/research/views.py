@@ -1,6 +1,9 @@
 """Researchers' pages: the dashboard, its plots, CSV downloads and the codebook."""
 
+from typing import Any
+
 from flask import Response, render_template, request
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from ..extensions import db
@@ -12,16 +15,16 @@ from .present import helpers
 
 
 @bp.context_processor
-def _helpers():  # type: ignore[no-untyped-def]
+def _helpers() -> dict[str, Any]:
     return helpers()
 
 
 @bp.get("/")
-def index():  # type: ignore[no-untyped-def]
+def index() -> ResponseReturnValue:
     try:
         filters = parse_filters(request.args)
     except Invalid as exc:
-        options = research_analysis.filter_options(db.session)
+        options = research_analysis.filter_options(db.session())
         page = render_template(
             "research/index.html",
             data=None,
@@ -30,7 +33,7 @@ def index():  # type: ignore[no-untyped-def]
             errors=exc.details,
         )
         return page, 422
-    data = research_analysis.dashboard(db.session, current_user.id, filters)
+    data = research_analysis.dashboard(db.session(), current_user.id, filters)
     return render_template(
         "research/index.html",
         data=data,
@@ -41,23 +44,23 @@ def index():  # type: ignore[no-untyped-def]
 
 
 @bp.get("/plots/<kind>.<fmt>")
-def plot(kind: str, fmt: str):  # type: ignore[no-untyped-def]
+def plot(kind: str, fmt: str) -> ResponseReturnValue:
     mimetype = research_analysis.plot_mimetype(kind, fmt)  # 404 before 422
     filters = parse_filters(request.args)
-    body = research_analysis.plot(db.session, current_user.id, filters, kind, fmt)
+    body = research_analysis.plot(db.session(), current_user.id, filters, kind, fmt)
     return Response(body, mimetype=mimetype)
 
 
 @bp.get("/export.csv")
-def export():  # type: ignore[no-untyped-def]
+def export() -> ResponseReturnValue:
     filters = parse_filters(request.args, extra=("shape",))
     shape = research_export.parse_shape(request.args.get("shape"))
-    body = research_export.export_csv(db.session, current_user.id, filters, shape)
+    body = research_export.export_csv(db.session(), current_user.id, filters, shape)
     headers = {"Content-Disposition": f"attachment; filename=research-{shape}.csv"}
     return Response(body, mimetype="text/csv", headers=headers)
 
 
 @bp.get("/codebook")
-def codebook():  # type: ignore[no-untyped-def]
-    book = research_export.codebook_for(db.session)
+def codebook() -> ResponseReturnValue:
+    book = research_export.codebook_for(db.session())
     return render_template("research/codebook.html", book=book)

@@ -1,5 +1,6 @@
 """Scheduling and the session lifecycle from the dashboard."""
 
+from collections.abc import Callable, Iterable
 from zoneinfo import ZoneInfo
 
 from flask import (
@@ -11,7 +12,9 @@ from flask import (
     request,
     url_for,
 )
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
+from sqlalchemy.orm import Session
 from wtforms import SelectChoice
 
 import signaling
@@ -19,6 +22,7 @@ import signaling
 from .. import live
 from ..errors import json_error
 from ..extensions import db
+from ..models import TherapySession, User
 from ..services import accounts, audit, ice, scheduling
 from ..services.errors import ServiceError
 from . import bp
@@ -26,11 +30,11 @@ from .forms import ActionForm, ScheduleForm
 
 
 @bp.post("/")
-def create():  # type: ignore[no-untyped-def]
+def create() -> ResponseReturnValue:
     form = ScheduleForm()
     form.client_id.choices = [
         SelectChoice(c.id, c.display_name)
-        for c in accounts.caseload(db.session, current_user.id)
+        for c in accounts.caseload(db.session(), current_user.id)
     ]
     if not form.validate_on_submit():
         for field, errors in form.errors.items():
@@ -39,7 +43,7 @@ def create():  # type: ignore[no-untyped-def]
     start = form.scheduled_start.data.replace(tzinfo=ZoneInfo(current_user.timezone))
     try:
         scheduling.schedule(
-            db.session,
+            db.session(),
             current_user,
             client_id=form.client_id.data,
             modality=form.modality.data,
@@ -53,13 +57,15 @@ def create():  # type: ignore[no-untyped-def]
     return redirect(url_for("dashboard.therapist"))
 
 
-def _run(fn, session_id: str, done: str):  # type: ignore[no-untyped-def]
+def _run(
+    fn: Callable[[Session, User, str], TherapySession], session_id: str, done: str
+) -> TherapySession | None:
     """The service's result, or None after telling the user why it could not be done."""
     if not ActionForm().validate_on_submit():
         flash("The form expired; please try again.", "error")
         return None
     try:
-        row = fn(db.session, current_user, session_id)
+        row = fn(db.session(), current_user, session_id)
     except ServiceError as exc:
         if exc.status == 404:
             raise
@@ -70,19 +76,19 @@ def _run(fn, session_id: str, done: str):  # type: ignore[no-untyped-def]
 
 
 @bp.post("/<session_id>/cancel")
-def cancel(session_id: str):  # type: ignore[no-untyped-def]
+def cancel(session_id: str) -> ResponseReturnValue:
     _run(scheduling.cancel, session_id, "Session cancelled.")
     return redirect(url_for("dashboard.index"))
 
 
 @bp.post("/<session_id>/start")
-def start(session_id: str):  # type: ignore[no-untyped-def]
+def start(session_id: str) -> ResponseReturnValue:
     _run(scheduling.start_in_person, session_id, "Session started.")
     return redirect(url_for("dashboard.index"))
 
 
 @bp.post("/<session_id>/end")
-def end(session_id: str):  # type: ignore[no-untyped-def]
+def end(session_id: str) -> ResponseReturnValue:
     row = _run(
         scheduling.end, session_id, "Session ended. Please rate it while it is fresh."
     )
@@ -93,8 +99,8 @@ def end(session_id: str):  # type: ignore[no-untyped-def]
 
 
 @bp.get("/<session_id>")
-def join(session_id: str):  # type: ignore[no-untyped-def]
-    row = scheduling.for_participant(db.session, current_user, session_id)
+def join(session_id: str) -> ResponseReturnValue:
+    row = scheduling.for_participant(db.session(), current_user, session_id)
     if row.status == "ended":
         return redirect(live.rating_url(row))
     if row.status == "cancelled" or row.modality == "in_person":
@@ -103,19 +109,19 @@ def join(session_id: str):  # type: ignore[no-untyped-def]
         return redirect(url_for("dashboard.index"))
     role = row.participant_role(current_user.id)
     other = row.client if role == "therapist" else row.therapist
-    audit.record(db.session, "session.open", current_user.id, "session", row.id)
+    audit.record(db.session(), "session.open", current_user.id, "session", row.id)
     db.session.commit()
     return render_template("sessions/call.html", s=row, role=role, other=other)
 
 
 @bp.get("/waiting")
-def waiting():  # type: ignore[no-untyped-def]
+def waiting() -> ResponseReturnValue:
     """The therapist's sessions whose client is in the waiting room (dashboard polls it)."""
-    rows = scheduling.list_for(db.session, current_user, limit=200)
+    rows = scheduling.list_for(db.session(), current_user, limit=200)
     return jsonify({"waiting": waiting_room(rows)})
 
 
-def waiting_room(rows) -> list[str]:  # type: ignore[no-untyped-def]
+def waiting_room(rows: Iterable[TherapySession]) -> list[str]:
     presence = signaling.current_hub().presence
     online = [
         s
@@ -130,7 +136,7 @@ def waiting_room(rows) -> list[str]:  # type: ignore[no-untyped-def]
 
 
 @bp.get("/ice-servers")
-def ice_servers():  # type: ignore[no-untyped-def]
+def ice_servers() -> ResponseReturnValue:
     """Fresh STUN/TURN servers; the call page fetches them before TURN credentials expire."""
     cfg = current_app.config
     return jsonify(
@@ -143,7 +149,7 @@ def ice_servers():  # type: ignore[no-untyped-def]
 
 
 @bp.get("/socket-origin")
-def socket_origin():  # type: ignore[no-untyped-def]
+def socket_origin() -> ResponseReturnValue:
     """Whether /rtc accepts the page's origin: the call page asks after its socket
     was refused at the handshake, which tells the browser no reason."""
     origin = request.args.get("origin", "")
