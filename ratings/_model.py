@@ -118,8 +118,8 @@ class Instrument:
         return tuple(item for item in self.items if item.subscale == subscale_id)
 
     def form_dict(self) -> dict[str, object]:
-        """The JSON shape the rating form is served in (see CONTRACT.md, ``GET
-        .../rating``): anchors keyed by the value written as a string."""
+        """The JSON shape the rating form is served in (see docs/ratings.md, ``GET
+        /api/v1/sessions/{id}/rating``): anchors keyed by the value written as a string."""
         return {
             "id": self.id,
             "version": self.version,

@@ -1,9 +1,10 @@
-"""Compare client and therapist alliance ratings: the JSON summary of the research contract.
+"""Compare client and therapist alliance ratings: the JSON summary researchers read.
 
-``summarize(df)`` returns the block of CONTRACT.md ("Paired data for teletherapy analyze") plus
-extra blocks. Every value the data cannot support is null, and the enclosing object's
-``reasons`` map says why (see ratings._stats_common and docs/research.md). Heavy libraries
-(pingouin, statsmodels) are imported only inside the functions that need them.
+``summarize(df)`` returns one block of statistics plus extra blocks, as docs/research.md
+("The summary and the null-with-reason scheme") lists them. Every value the data cannot
+support is null, and the enclosing object's ``reasons`` map says why (see
+ratings._stats_common and docs/research.md). Heavy libraries (pingouin, statsmodels) are
+imported only inside the functions that need them.
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@
 per app holds the injected policy, the presence store and this process's own
 ``sid → connection`` map (who the socket is, which sessions it joined, its rate
 limits). Handlers never scan Socket.IO's rooms: that walk is unlocked and
-O(rooms) (WEBRTC-NOTES #3).
+O(rooms) (docs/signaling.md, "Presence").
 
 The join state in that map is what authorizes ``signal``, ``chat``, ``quality``,
 ``leave`` and ``end``, so they need no presence round trip. When another process

@@ -1,4 +1,4 @@
-"""Security headers on every response (SECURITY.md #8, #9)."""
+"""Security headers on every response (docs/security.md, rows 8 and 9)."""
 
 from flask import Flask, Response, request
 

@@ -1,4 +1,4 @@
-"""login throttles per account and address (issue 10: no lock-out weapon)
+"""login throttles per account and address (docs/security.md, row 23: no lock-out weapon)
 
 Revision ID: 0002
 Revises: 0001

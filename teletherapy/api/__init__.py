@@ -1,4 +1,4 @@
-"""REST API /api/v1 (CONTRACT.md): bearer tokens, JSON in and out, one error shape."""
+"""REST API /api/v1 (docs/api.md): bearer tokens, JSON in and out, one error shape."""
 
 import base64
 import binascii

@@ -24,7 +24,7 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(default=True)
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
-    # Rotated at logout and deactivation: old cookies stop working (SECURITY.md #6).
+    # Rotated at logout and deactivation: old cookies stop working (docs/security.md, row 6).
     login_nonce: Mapped[str] = mapped_column(String(36), default=new_id)
     failed_logins: Mapped[int] = mapped_column(default=0)
     locked_until: Mapped[datetime | None]

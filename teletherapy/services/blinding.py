@@ -18,7 +18,8 @@ from ..models import Rating, TherapySession, User
 log = logging.getLogger(__name__)
 
 POLICIES = ("blind", "reveal_after_both")
-# Shown next to the submit button: exactly what the policy does (UI.md).
+# Shown next to the submit button: exactly what the policy does (docs/architecture.md,
+# "How the pages are designed": say who sees what).
 VISIBILITY = {
     ("blind", "client"): "Your therapist will never see your answers or your scores.",
     ("blind", "therapist"): "Your client will never see your answers or your scores.",

@@ -1,6 +1,6 @@
 """A synthetic, realistic history for the demo: dyads, ended sessions, both ratings.
 
-The figures follow RESEARCH.md ("Figures for realistic demo data"): clients rate the
+The figures follow published ones (docs/ratings.md, "Demo history"): clients rate the
 alliance higher than their therapists (d ≈ .6), client–therapist r ≈ .36 across
 sessions, ratings sit near the top of the scale, about half of the dyads have a
 rupture (one injected in half of them), and congruence rises over treatment and is
@@ -85,7 +85,14 @@ def seed(db: Session, *, dyads: int, sessions: int) -> dict[str, int]:
         added["sessions"] += sessions
         added["ratings"] += rows
     if added["dyads"]:
-        audit.record(db, "demo.history", None, **added)
+        audit.record(
+            db,
+            "demo.history",
+            None,
+            dyads=added["dyads"],
+            sessions=added["sessions"],
+            ratings=added["ratings"],
+        )
         db.commit()
     return added
 

@@ -3,7 +3,7 @@
 With TURN_SECRET set, each user gets a username "<expiry unix time>:<user id>" and
 a password base64(HMAC-SHA1(secret, username)), valid for TURN_TTL_SECONDS
 (coturn `use-auth-secret` / `static-auth-secret`). The call page asks for fresh
-ones before they expire (SECURITY.md #20).
+ones before they expire (docs/security.md, row 20).
 """
 
 import base64

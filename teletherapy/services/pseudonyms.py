@@ -1,4 +1,4 @@
-"""Research pseudonyms: keyed HMAC-SHA256 of internal ids (SECURITY.md #3).
+"""Research pseudonyms: keyed HMAC-SHA256 of internal ids (docs/security.md, row 3).
 
 The key (``PSEUDONYM_KEY``) comes from the environment or a file under instance/,
 never from the database, so a copy of the database alone cannot link a pseudonym to

@@ -219,8 +219,8 @@ def submit(
     errors: dict[str, str] | None = None,
     now: datetime | None = None,
 ) -> Rating:
-    """Store the caller's rating once. After the caller's 404 and 400 checks, in
-    CONTRACT order: fields (422, merged with ``errors`` found while parsing), then
+    """Store the caller's rating once. After the caller's 404 and 400 checks, in the
+    order of docs/ratings.md: fields (422, merged with ``errors`` found while parsing), then
     state (409 not ended or already submitted, 410 window closed)."""
     perspective = str(session.participant_role(user.id))
     forms = _forms(db, session, perspective)

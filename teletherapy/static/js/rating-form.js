@@ -1,6 +1,7 @@
 // Keeps a rating form's answers in sessionStorage until the rating is stored, so a
-// reload (or a lost connection) never loses what a person chose (UI.md). The page
-// that confirms a rating (or says the window closed) forgets them.
+// reload (or a lost connection) never loses what a person chose (docs/architecture.md,
+// "How the pages are designed"). The page that confirms a rating (or says the window
+// closed) forgets them.
 
 const PREFIX = "rating-form:";
 

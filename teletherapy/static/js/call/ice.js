@@ -1,5 +1,5 @@
 // TURN credentials are time-limited (coturn REST style): renew them at 80 % of their life
-// so a long session can still restart ICE through the relay (SECURITY.md #20).
+// so a long session can still restart ICE through the relay (docs/security.md, row 20).
 export class IceRefresher {
   constructor({ url, ttlSeconds, onFresh }) {
     Object.assign(this, { url, ttlSeconds, onFresh, timer: null });

@@ -278,7 +278,7 @@ function cleanup() {
 }
 
 // What automated checks and support staff read: transport security and media flow,
-// never content (SECURITY.md #10: DTLS, SRTP, peer-to-peer or relay only).
+// never content (docs/security.md, row 10: DTLS, SRTP, peer-to-peer or relay only).
 window.callDiagnostics = async () => (neg ? diagnostics(neg.pc) : { pcState: "none" });
 
 // ---- wiring ---------------------------------------------------------------------
@@ -308,7 +308,7 @@ chatToggle = new ChatToggle({
 $("end-session")?.addEventListener("click", endSession);
 $("leave-call")?.addEventListener("click", leave);
 window.addEventListener("pagehide", () => socket && socket.close());
-// A call is activity: keep the login's idle timer from ending it (SECURITY.md #7).
+// A call is activity: keep the login's idle timer from ending it (docs/security.md, row 7).
 setInterval(() => fetch(cfg.keepaliveUrl, { headers: { Accept: "application/json" } }).catch(() => {}), 60000);
 show("precall");
 precall();
