@@ -1,13 +1,14 @@
 """Teletherapy: sessions over video, audio or chat, rated from both sides."""
 
 from pathlib import Path
+from typing import Any
 
 from flask import Flask
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def create_app(test_config: dict | None = None) -> Flask:
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Build the app: config → extensions → blueprints → signaling → errors → CLI → proxy."""
     app = Flask(
         __name__,

@@ -7,6 +7,7 @@ as every role, so a new route without an entry (there and here) fails the suite.
 """
 
 from flask import Flask, abort, g, request
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from .extensions import login_manager
@@ -100,17 +101,18 @@ def _is_api() -> bool:
     return bool(request.blueprint and request.blueprint.startswith("api"))
 
 
-def enforce():  # type: ignore[no-untyped-def]
+def enforce() -> ResponseReturnValue | None:
     """before_request: 401 for anonymous, 403 for a role the table does not list."""
     endpoint = request.endpoint
     if endpoint is None:
-        return  # routing failed; the 404/405 handlers answer
+        return None  # routing failed; the 404/405 handlers answer
     allowed = ACCESS.get(endpoint, frozenset())
     role = role_of_request()
     if role in allowed:
-        return
+        return None
     if role == "anonymous" and not _is_api():
-        return login_manager.unauthorized()  # type: ignore[no-any-return]
+        redirect: ResponseReturnValue = login_manager.unauthorized()  # the login page
+        return redirect
     abort(401 if role == "anonymous" else 403)
 
 

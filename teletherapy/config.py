@@ -4,6 +4,7 @@ import os
 import secrets
 import tomllib
 from pathlib import Path
+from typing import Any
 
 from flask import Config, Flask
 
@@ -16,7 +17,7 @@ class ConfigError(RuntimeError):
     """The deployment's configuration cannot be used; the message says what to change."""
 
 
-def load(app: Flask, test_config: dict | None) -> None:
+def load(app: Flask, test_config: dict[str, Any] | None) -> None:
     """Fill app.config in the documented order and check it."""
     env = (test_config or {}).get("ENV") or os.environ.get(
         "TELETHERAPY_ENV", "development"

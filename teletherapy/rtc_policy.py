@@ -5,10 +5,10 @@ import threading
 import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 from flask import Flask
-from sqlalchemy import Connection, Engine, bindparam, insert, select
+from sqlalchemy import Connection, Engine, Table, bindparam, insert, select
 
 import signaling
 from signaling.policy import ChatResult, Denied, JoinGrant, Participant, Principal
@@ -39,7 +39,7 @@ QUALITY_BATCH_WINDOW_S = 0.05
 _ACTIVE_SENDERS = select(User.id).where(
     User.id.in_(bindparam("ids", expanding=True)), User.active.is_(True)
 )
-_INSERT_SAMPLES = insert(QualitySample.__table__)
+_INSERT_SAMPLES = insert(cast(Table, QualitySample.__table__))  # a mapped class's table
 _CHAT_CHECK = (
     select(
         User.active,
@@ -252,7 +252,9 @@ class RtcPolicy:
         row = db.session.get(TherapySession, session_id)
         if row is None:
             return []
-        audit.record(db.session(), "chat.read", principal.user_id, "session", session_id)
+        audit.record(
+            db.session(), "chat.read", principal.user_id, "session", session_id
+        )
         db.session.commit()
         return [
             serialize.message(m, row.participant_role(m.sender_id) or "client")
@@ -301,7 +303,7 @@ class RtcPolicy:
     ) -> Mapping[str, str] | Denied:
         user = db.session.get(User, principal.user_id)
         try:
-            row = scheduling.end(db.session(), user, session_id)
+            row = scheduling.end(db.session(), user, session_id)  # type: ignore[arg-type]  # accounts are never deleted
         except ServiceError as exc:
             code = {403: "forbidden", 404: "not_found"}.get(
                 exc.status, "session_closed"

@@ -16,6 +16,7 @@ from flask import (
     session,
     url_for,
 )
+from flask.typing import ResponseReturnValue
 from flask_login import AnonymousUserMixin, current_user, logout_user
 
 from .extensions import db, login_manager
@@ -63,7 +64,7 @@ def load_api_user() -> None:
         g.api_user, g.api_token = found
 
 
-def _unauthorized():  # type: ignore[no-untyped-def]
+def _unauthorized() -> ResponseReturnValue:
     if (request.blueprint or "").startswith("api"):
         abort(401)
     return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
@@ -116,7 +117,7 @@ def cookie_login(check_idle: bool = True) -> tuple[User, int] | None:
     return current_user._get_current_object(), login_at
 
 
-def enforce_timeouts():  # type: ignore[no-untyped-def]
+def enforce_timeouts() -> ResponseReturnValue | None:
     """Idle and absolute session timeouts for pages (docs/security.md, row 7).
 
     The call page calls /keepalive every minute, so a live call is never cut by the

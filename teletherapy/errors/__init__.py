@@ -2,6 +2,7 @@
 
 import logging
 import traceback
+from typing import Any
 
 from flask import Flask, Response, jsonify, render_template, request
 from flask_limiter.errors import RateLimitExceeded
@@ -29,9 +30,11 @@ CODES = {
 
 
 def json_error(
-    status: int, message: str, code: str | None = None, details=None
-) -> Response:  # type: ignore[no-untyped-def]
-    body = {"error": {"code": code or CODES.get(status, "error"), "message": message}}
+    status: int, message: str, code: str | None = None, details: Any = None
+) -> Response:
+    body: dict[str, dict[str, Any]] = {
+        "error": {"code": code or CODES.get(status, "error"), "message": message}
+    }
     if details is not None:
         body["error"]["details"] = details
     response = jsonify(body)
@@ -43,7 +46,7 @@ def wants_json() -> bool:
     return request.path.startswith("/api/")
 
 
-def _http(exc: HTTPException):  # type: ignore[no-untyped-def]
+def _http(exc: HTTPException) -> Response:
     status = exc.code or 500
     if wants_json():
         message = exc.description if status != 404 else "not found"
@@ -62,7 +65,7 @@ def _retry_after(exc: RateLimitExceeded) -> int:
     return int(limit.get_expiry()) if limit is not None else 60
 
 
-def _service(exc: ServiceError):  # type: ignore[no-untyped-def]
+def _service(exc: ServiceError) -> Response:
     if wants_json():
         return json_error(exc.status, exc.message, exc.code, exc.details)
     return Response(
@@ -71,7 +74,7 @@ def _service(exc: ServiceError):  # type: ignore[no-untyped-def]
     )
 
 
-def _unexpected(exc: Exception):  # type: ignore[no-untyped-def]
+def _unexpected(exc: Exception) -> Response:
     # The traceback without the message: messages can carry SQL parameters (health data).
     frames = "".join(traceback.format_tb(exc.__traceback__))
     log.error(

@@ -1,6 +1,7 @@
 """Therapy sessions and what happens in them: chat messages and connection-quality samples."""
 
 from datetime import datetime
+from typing import Literal
 
 from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -39,7 +40,7 @@ class TherapySession(Base):
     therapist: Mapped[User] = relationship(foreign_keys=[therapist_id])
     client: Mapped[User] = relationship(foreign_keys=[client_id])
 
-    def participant_role(self, user_id: str) -> str | None:
+    def participant_role(self, user_id: str) -> Literal["therapist", "client"] | None:
         if user_id == self.therapist_id:
             return "therapist"
         if user_id == self.client_id:

@@ -73,7 +73,7 @@ def registry(app: Flask | None = None) -> Registry:
         found = app.extensions.get(_EXTENSION)
         if found is None:
             found = app.extensions[_EXTENSION] = load(app)
-        return found  # type: ignore[no-any-return]
+        return found
 
 
 def reset(app: Flask | None = None) -> None:

@@ -318,7 +318,7 @@ def pending_for(
         .offset(offset)
     )
     return [
-        Pending(s, str(s.participant_role(user.id)), s.ended_at + window)  # type: ignore[operator]
+        Pending(s, str(s.participant_role(user.id)), s.ended_at + window)  # type: ignore[operator,arg-type]  # ended: ended_at is set
         for s in db.scalars(stmt)
     ]
 

@@ -5,7 +5,7 @@ expected and what came (the same for the API, the pages and the plots).
 """
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 
@@ -49,7 +49,7 @@ def parse_filters(args: Mapping[str, str], extra: Iterable[str] = ()) -> Filters
         if k not in allowed
     }
     raw = {k: (args.get(k) or "").strip() for k in FILTER_KEYS}
-    checks = {
+    checks: dict[str, tuple[Callable[[str], object], str]] = {
         "modality": (
             lambda v: v in MODALITIES,
             f"must be one of {', '.join(MODALITIES)}",
