@@ -1,4 +1,4 @@
-"""SECURITY.md #1: every route × every role, against a hand-written table.
+"""docs/security.md, row 1: every route × every role, against a hand-written table.
 
 The routes come from the app's URL map; what each role may do comes from SPEC below,
 written by hand from the specification (who may see and change what), not from

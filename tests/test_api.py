@@ -1,4 +1,5 @@
-"""REST API: tokens, error shape and status codes, sessions, IDOR (CONTRACT.md, SECURITY.md #2)."""
+"""REST API: tokens, error shape and status codes, sessions, IDOR (docs/api.md;
+docs/security.md, row 2)."""
 
 from datetime import timedelta
 

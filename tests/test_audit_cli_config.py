@@ -1,4 +1,4 @@
-"""Audit rows, the CLI of CONTRACT.md, configuration refusals, security headers."""
+"""Audit rows, the command line (docs/architecture.md), configuration refusals, security headers."""
 
 import pytest
 from sqlalchemy import select

@@ -1,4 +1,5 @@
-"""SECURITY.md #15: the admin audit page and CSV export; reads of health data are audited."""
+"""docs/security.md, row 15: the admin audit page and CSV export; reads of health data are
+audited."""
 
 import csv
 import io

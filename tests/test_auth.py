@@ -1,4 +1,4 @@
-"""Login, lockout, logout, CSRF and cookie hardening (SECURITY.md #6, #8)."""
+"""Login, lockout, logout, CSRF and cookie hardening (docs/security.md, rows 6 and 8)."""
 
 from datetime import timedelta
 

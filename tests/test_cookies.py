@@ -1,4 +1,4 @@
-"""SECURITY.md #6 and #7: the login cookie as a production server really sends it.
+"""docs/security.md, row 8: the login cookie as a production server really sends it.
 
 The app runs with TELETHERAPY_ENV=production (its own keys, CSRF on, on SQLite and on
 PostgreSQL), and the tests read the Set-Cookie header of the login answer itself, not

@@ -1,4 +1,4 @@
-"""SECURITY.md #6: every state-changing form refuses a request without its CSRF token.
+"""docs/security.md, row 8: every state-changing form refuses a request without its CSRF token.
 
 The forms come from the URL map (every route taking POST, PUT, PATCH or DELETE outside
 the API, whose bearer tokens a browser never sends by itself), so a new form is covered

@@ -1,4 +1,4 @@
-"""GET /healthz names the failing part (CONTRACT.md; issue 6: Redis down is not silent)."""
+"""GET /healthz names the failing part (docs/deploy.md, "Health": Redis down is not silent)."""
 
 from teletherapy import create_app
 from teletherapy.extensions import db

@@ -1,4 +1,4 @@
-"""ICE servers and coturn REST-style TURN credentials (SECURITY.md #20)."""
+"""ICE servers and coturn REST-style TURN credentials (docs/security.md, row 20)."""
 
 import base64
 import hashlib

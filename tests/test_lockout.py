@@ -1,4 +1,4 @@
-"""No account oracle, no lock-out weapon (SECURITY.md #23)."""
+"""No account oracle, no lock-out weapon (docs/security.md, row 23)."""
 
 import statistics
 import time

@@ -1,5 +1,4 @@
-"""SECURITY.md #28: production refuses unsafe set-ups at start, naming the setting
-(issue 10, defect 8)."""
+"""docs/security.md, row 28: production refuses unsafe set-ups at start, naming the setting."""
 
 import pytest
 from sqlalchemy import func, select

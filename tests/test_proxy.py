@@ -1,4 +1,4 @@
-"""Behind a trusted proxy each person's own address counts (SECURITY.md #22)."""
+"""Behind a trusted proxy each person's own address counts (docs/security.md, row 22)."""
 
 import uuid
 

@@ -1,4 +1,4 @@
-"""SECURITY.md #27: no 5xx for any query parameter (issue 10, defect 5).
+"""docs/security.md, row 27: no 5xx for any query parameter.
 
 Every GET route of the URL map is called, as a role the policy lets through, with
 hostile values in each of its query parameters (the API's from the OpenAPI document,

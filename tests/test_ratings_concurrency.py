@@ -1,4 +1,4 @@
-"""SECURITY.md #16/#17: concurrent and duplicate submissions store exactly one rating,
+"""docs/security.md, rows 16 and 17: concurrent and duplicate submissions store exactly one rating,
 answer 409 for the rest, never 5xx, and leave the database writable."""
 
 import threading

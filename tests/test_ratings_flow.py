@@ -248,7 +248,7 @@ def test_sessions_that_have_not_ended_get_409(
             rating_path(sid), json={"answers": answers_for(app, form)}, headers=headers
         )
         _error(r, 409, "session_not_ended")
-        # Fields are checked before state (CONTRACT: 422 before 409).
+        # Fields are checked before state (docs/ratings.md: 422 before 409).
         r = client.post(rating_path(sid), json={"answers": {}}, headers=headers)
         _error(r, 422, "invalid")
     assert rating_rows(app) == []

@@ -1,4 +1,4 @@
-"""SECURITY.md #3: researchers see pseudonyms only.
+"""docs/security.md, row 3: researchers see pseudonyms only.
 
 Seeds distinctive names, e-mail addresses and chat text, then fetches every research
 page, plot, API answer and export (web, API and CLI) and greps all of it. The list of

@@ -1,6 +1,6 @@
-"""SECURITY row 21 with the real policy, a real token and a real login cookie: a
-socket lives no longer than the credential that opened it (issue 10, defects 1, 2
-and 9)."""
+"""docs/security.md, row 21, with the real policy, a real token and a real login cookie:
+a socket lives no longer than the credential that opened it; and row 14's limits on
+connects per address and open sockets per account."""
 
 import time
 import uuid

@@ -1,5 +1,5 @@
 """`teletherapy serve --host H --port P` accepts its own origin in development whatever
-HOST/PORT say (issue 10, defect 6), and the call page can ask whether the socket accepts
+HOST/PORT say (docs/security.md, row 5), and the call page can ask whether the socket accepts
 its origin (GET /sessions/socket-origin)."""
 
 import pytest

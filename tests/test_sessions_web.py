@@ -1,4 +1,4 @@
-"""Scheduling and the session lifecycle through the pages (issue 2's "done means")."""
+"""Scheduling and the session lifecycle through the pages."""
 
 import re
 

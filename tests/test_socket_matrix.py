@@ -1,4 +1,4 @@
-"""SECURITY.md #1 for sockets: every /rtc event × every role against a hand-written
+"""docs/security.md, row 1, for sockets: every /rtc event × every role against a hand-written
 table (the specification, docs/signaling.md), not against teletherapy.access."""
 
 import uuid

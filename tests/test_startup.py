@@ -1,4 +1,5 @@
-"""`teletherapy serve` refuses to start when a configured dependency is down (issue 6)."""
+"""`teletherapy serve` refuses to start when a configured dependency is down
+(docs/deploy.md, "Health")."""
 
 import pytest
 

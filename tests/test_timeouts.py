@@ -1,4 +1,4 @@
-"""SECURITY.md #7: idle and absolute timeouts that do not cut a live call."""
+"""docs/security.md, row 7: idle and absolute timeouts that do not cut a live call."""
 
 from datetime import timedelta
 

@@ -1,4 +1,5 @@
-"""SECURITY.md #17: a failure mid-transaction leaves no partial rows and a writable database."""
+"""docs/security.md, row 17: a failure mid-transaction leaves no partial rows and a
+writable database."""
 
 import pytest
 from sqlalchemy import func, select

@@ -1,8 +1,8 @@
 """A Python WebRTC participant: aiortc media + python-socketio signaling through the server.
 
-Per WEBRTC-NOTES #5 every incoming signal goes through one queue and one worker, so a
-candidate is never applied during setRemoteDescription. aiortc puts all its candidates in
-the SDP (#9), so only descriptions travel.
+Every incoming signal goes through one queue and one worker, so a candidate is never
+applied during setRemoteDescription; aiortc puts all its candidates in the SDP, so only
+descriptions travel (docs/signaling.md, "Testing").
 """
 
 import asyncio

@@ -1,4 +1,5 @@
-"""Two headless Chromium contexts hold a real call through the UI (issue 3, SECURITY.md #9, #10)."""
+"""Two headless Chromium contexts hold a real call through the UI (docs/security.md, rows 9
+and 10)."""
 
 import time
 

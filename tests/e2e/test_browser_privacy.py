@@ -1,4 +1,5 @@
-"""SECURITY.md #10, #11, #20 in the browser: direct media, relay-only ICE, TURN refresh, skew."""
+"""docs/security.md, rows 10, 11 and 20 in the browser: direct media, relay-only ICE, TURN
+refresh, skew."""
 
 import time
 from datetime import UTC, datetime, timedelta

@@ -1,5 +1,6 @@
 """The call page says in plain words why its socket was refused or closed, links to
-what to do next, and stops reconnecting (issue 10; docs/signaling.md refusal codes).
+what to do next, and stops reconnecting (docs/signaling.md refusal codes; docs/api.md says
+what the call page shows for each).
 
 Refusals the live server cannot be made to send on demand are injected by rewriting
 the page's Socket.IO frames (Playwright's WebSocket routing); the rest is the real server."""

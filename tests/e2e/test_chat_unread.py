@@ -1,5 +1,5 @@
 """A message that arrives while the chat panel is closed is counted and announced
-(issue 10, defect 7; CONTRACT v2 call page hooks `chat-toggle`, `chat-unread`)."""
+(docs/api.md: the call page's `chat-toggle` and `chat-unread`)."""
 
 import pytest
 from playwright.sync_api import sync_playwright

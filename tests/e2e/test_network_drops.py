@@ -1,4 +1,4 @@
-"""SECURITY.md #19: a participant whose network dies for 5, 30 or 90 s is back within 10 s.
+"""docs/security.md, row 19: a participant whose network dies for 5, 30 or 90 s is back within 10 s.
 
 The client runs in its own process and is frozen with SIGSTOP: no FIN, no pongs, exactly
 like a dead network. The server notices on its own (ping timeout) for the long drops; the

@@ -1,4 +1,4 @@
-"""SECURITY.md #18, #19: a dropped socket or a restarted server costs nothing.
+"""docs/security.md, rows 18 and 19: a dropped socket or a restarted server costs nothing.
 
 The participant is back in the room within 10 s, chat history is intact, a resent
 message is stored and delivered once, and nobody appears twice.

@@ -1,4 +1,4 @@
-"""SECURITY.md promises that need the real server: #6, #14, #15 (issue 6)."""
+"""docs/security.md promises that need the real server: rows 6, 14 and 15."""
 
 import asyncio
 import re
@@ -101,7 +101,7 @@ def test_deactivation_closes_the_token_socket_within_two_seconds(live_server, wo
 
 
 def test_a_flooder_is_throttled_while_a_pair_keeps_talking(live_server, world):
-    """SECURITY.md #14: p95 relay latency of the pair stays under 50 ms during a flood."""
+    """docs/security.md, row 14: p95 relay latency of the pair stays under 50 ms during a flood."""
     session = world.schedule("video")
     flood_world_session = world.schedule("chat")
 
@@ -185,7 +185,8 @@ def test_a_flooder_is_throttled_while_a_pair_keeps_talking(live_server, world):
 
 
 def test_server_log_holds_no_health_data(live_server, world):
-    """SECURITY.md #15: chat text, SDP and rating answers never reach the application log."""
+    """docs/security.md, row 15: chat text, SDP and rating answers never reach the
+    application log."""
     session = world.schedule("chat")
     canary_chat = f"CANARY-CHAT-{uuid.uuid4().hex}"
     canary_sdp = f"v=0 CANARY-SDP-{uuid.uuid4().hex}"

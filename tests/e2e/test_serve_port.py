@@ -1,5 +1,6 @@
 """`teletherapy serve --host H --port P` with nothing in the environment holds a call,
-and a page on an origin the server refuses says so in words (issue 10, defect 6)."""
+and a page on an origin the server refuses says so in words (docs/security.md, row 5;
+docs/api.md, `GET /sessions/socket-origin`)."""
 
 from collections.abc import Iterator
 

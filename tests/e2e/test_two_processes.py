@@ -1,4 +1,4 @@
-"""Two server processes behind one Redis message queue serve one session (issue 3/7)."""
+"""Two server processes behind one Redis message queue serve one session (docs/deploy.md)."""
 
 import asyncio
 import uuid

@@ -1,4 +1,4 @@
-"""Connects per client address and open sockets per account (issue 10, defect 9)."""
+"""Connects per client address and open sockets per account (docs/security.md, row 14)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Connecting to /rtc: credentials and Origin (SECURITY rows 4 and 5)."""
+"""Connecting to /rtc: credentials and Origin (docs/security.md, rows 4 and 5)."""
 
 from __future__ import annotations
 

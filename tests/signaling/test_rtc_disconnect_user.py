@@ -1,4 +1,4 @@
-"""Logout and deactivation close every socket of the user (SECURITY row 6)."""
+"""Logout and deactivation close every socket of the user (docs/security.md, row 6)."""
 
 from __future__ import annotations
 

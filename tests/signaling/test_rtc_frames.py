@@ -1,4 +1,4 @@
-"""Frames over 64 KiB disconnect their sender (SECURITY row 13).
+"""Frames over 64 KiB disconnect their sender (docs/security.md, row 13).
 
 Engine.io enforces ``max_http_buffer_size`` before any Socket.IO handler runs, so
 these tests talk to the real server: a threaded werkzeug server for WebSocket

@@ -1,4 +1,4 @@
-"""Malformed signaling cannot crash the server (SECURITY row 12)."""
+"""Malformed signaling cannot crash the server (docs/security.md, row 12)."""
 
 from __future__ import annotations
 

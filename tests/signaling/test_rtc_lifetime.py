@@ -1,4 +1,4 @@
-"""A socket lives no longer than the credential that opened it (SECURITY row 21):
+"""A socket lives no longer than the credential that opened it (docs/security.md, row 21):
 revocation (``disconnect_credential``), expiry (the hub's deadline check) and the
 credential re-checked on ``join``. The real policy is tested in
 tests/test_rtc_credentials.py."""

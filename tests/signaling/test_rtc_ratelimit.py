@@ -1,4 +1,4 @@
-"""Token buckets per connection (SECURITY row 14), with an injected clock."""
+"""Token buckets per connection (docs/security.md, row 14), with an injected clock."""
 
 from __future__ import annotations
 
