@@ -66,9 +66,10 @@ def main(url: str, concurrency: int, sleep_s: float) -> dict[str, object]:
     running = False
     tick.join()
     gaps = [b - a for a, b in itertools.pairwise(ticks)]
+    assert db.engine is not None  # the app context bound it
     db.engine.dispose()
     return {
-        "psycopg_wait_function": psycopg.waiting.wait.__name__,
+        "psycopg_wait_function": psycopg.waiting.wait.__name__,  # type: ignore[attr-defined]  # a function typed as a Protocol
         "select_patched": monkey.is_module_patched("select"),
         "pool_size": app.config.get("DATABASE_POOL_SIZE"),
         "concurrency": concurrency,

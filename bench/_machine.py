@@ -41,7 +41,7 @@ def cpu_model() -> str:
 
 def describe(packages: Iterable[str] = PACKAGES) -> dict[str, Any]:
     """Machine and the versions of ``packages``, for every results file."""
-    versions = {}
+    versions: dict[str, str | None] = {}
     for name in packages:
         try:
             versions[name] = metadata.version(name)

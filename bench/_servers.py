@@ -14,9 +14,12 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 import requests
+
+if TYPE_CHECKING:
+    from flask import Flask
 
 ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "bench password long enough"
@@ -32,7 +35,7 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def wait_http(url: str, proc: subprocess.Popen, timeout: float = 30) -> None:  # type: ignore[type-arg]
+def wait_http(url: str, proc: subprocess.Popen[bytes], timeout: float = 30) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -98,7 +101,7 @@ class App:
     redis_url: str = ""
     port: int = field(default_factory=free_port)
     env: dict[str, str] = field(default_factory=dict)
-    proc: subprocess.Popen | None = None  # type: ignore[type-arg]
+    proc: subprocess.Popen[bytes] | None = None
     log: IO[bytes] | None = None
 
     def __post_init__(self) -> None:
@@ -197,7 +200,7 @@ class Postgres:
         self._admin.dispose()
 
 
-def _bench_app(database_url: str):  # type: ignore[no-untyped-def]
+def _bench_app(database_url: str) -> Flask:
     os.environ.pop("TELETHERAPY_ENV", None)
     from teletherapy import create_app
 
@@ -238,7 +241,7 @@ def prepare_database(
                 )
                 for role in ("therapist", "client")
             ]
-            therapist, client = (db.session.get(User, p.id) for p in people)
+            therapist, client = (db.session.get_one(User, p.id) for p in people)
             accounts.add_to_caseload(db.session(), therapist, client, None)
             s = scheduling.schedule(
                 db.session(),
@@ -257,6 +260,7 @@ def prepare_database(
                     "client_token": tokens.issue(db.session(), client, 24)[0],
                 }
             )
+    assert db.engine is not None  # the app context bound it
     db.engine.dispose()
     return out
 
@@ -331,7 +335,7 @@ class BareRelay:
     """A bare python-socketio relay with the same async mode: the baseline."""
 
     port: int = field(default_factory=free_port)
-    proc: subprocess.Popen | None = None  # type: ignore[type-arg]
+    proc: subprocess.Popen[bytes] | None = None
 
     @property
     def url(self) -> str:

@@ -172,7 +172,7 @@ def main(argv: list[str]) -> dict[str, Any]:
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeats", type=int, default=20)
     args = parser.parse_args(argv)
-    aioice.ice.get_host_addresses = _loopback_only  # type: ignore[assignment]
+    aioice.ice.get_host_addresses = _loopback_only
     app = App()
     dyads = prepare_database(app.database_url, dyads=args.repeats + 1)
     app.start()

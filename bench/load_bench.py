@@ -232,14 +232,14 @@ def _level(
     time.sleep(SETTLE_S)
     for gen in gens:
         gen.ask("stats", True)
-    meters = [CpuMeter({"server": lambda s=s: [s.proc.pid]}) for s in servers]  # type: ignore[misc,union-attr]
+    meters = [CpuMeter({"server": lambda s=s: [s.proc.pid]}) for s in servers]  # type: ignore[misc]  # a lambda's default
     shared = CpuMeter(
         {
             "postgres": lambda: postgres_pids(database),
-            "load generators": lambda: [g.proc.pid for g in [*gens, prober]],  # type: ignore[misc]
+            "load generators": lambda: [g.proc.pid for g in [*gens, prober]],  # type: ignore[misc]  # started: pid set
         }
     )
-    profiler = Profiler(servers[0].proc.pid, window) if profile else None  # type: ignore[union-attr]
+    profiler = Profiler(servers[0].proc.pid, window) if profile else None  # type: ignore[union-attr]  # started
     probe = prober.ask("probe", window, timeout=window + 120)
     cpu = [m.stop()["server"] for m in meters]
     usage = shared.stop()
@@ -265,7 +265,7 @@ def _level(
         },
         "server_cpu_pct": cpu,
         "cpu_pct_of_one_core": {"servers": sum(cpu), **usage},
-        "server_rss_mb": [round(rss_bytes(s.proc.pid) / 2**20) for s in servers],  # type: ignore[union-attr]
+        "server_rss_mb": [round(rss_bytes(s.proc.pid) / 2**20) for s in servers],  # type: ignore[union-attr]  # started
     }
     row["held"] = bool(
         relay["p99"] is not None

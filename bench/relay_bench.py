@@ -107,18 +107,18 @@ def main(argv: list[str]) -> dict[str, Any]:
     cpu: dict[str, list[float]] = {"app": [], "bare": []}
     profile: dict[str, Any] | None = None
     try:
-        servers = {"app": app, "bare": bare}
+        servers: dict[str, App | BareRelay] = {"app": app, "bare": bare}
         for r in range(args.rounds):
             order = ["app", "bare"] if r % 2 == 0 else ["bare", "app"]
             for name in order:
                 server = servers[name]
                 lat, cpu_s = asyncio.run(
-                    latencies(server.url, dyads[r], args.messages, server.proc.pid)  # type: ignore[attr-defined]
+                    latencies(server.url, dyads[r], args.messages, server.proc.pid)  # type: ignore[union-attr]  # started above
                 )
                 samples[name] += lat
                 cpu[name].append(cpu_s or 0.0)
         if not args.no_profile:
-            spy = Profiler(app.proc.pid, 12)  # type: ignore[union-attr]
+            spy = Profiler(app.proc.pid, 12)  # type: ignore[union-attr]  # started above
             asyncio.run(_profile_load(app.url, dyads[:PROFILE_PAIRS], 400))
             profile = spy.summary()
     finally:
@@ -132,7 +132,9 @@ def main(argv: list[str]) -> dict[str, Any]:
     return report
 
 
-def _report(samples: dict[str, list[float]], cpu: dict[str, list[float]]) -> dict:  # type: ignore[type-arg]
+def _report(
+    samples: dict[str, list[float]], cpu: dict[str, list[float]]
+) -> dict[str, Any]:
     stats = {
         k: {
             "p50_ms": float(np.percentile(v, 50)),
@@ -160,7 +162,7 @@ def _report(samples: dict[str, list[float]], cpu: dict[str, list[float]]) -> dic
     }
 
 
-def _print(report: dict) -> None:  # type: ignore[type-arg]
+def _print(report: dict[str, Any]) -> None:
     s = report["stats"]
     print(
         f"{'relay latency':<28}{'p50 ms':>10}{'p99 ms':>10}{'cpu us/msg':>12}{'n':>7}"
