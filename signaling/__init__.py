@@ -108,7 +108,7 @@ def init_app(
         **_fresh_options(app),
     )
     events.bind(app, hub)
-    app.wsgi_app = NoDelayMiddleware(app.wsgi_app)  # type: ignore[method-assign]
+    app.wsgi_app = NoDelayMiddleware(app.wsgi_app)  # type: ignore[method-assign]  # Flask's middleware idiom
     return hub
 
 

@@ -60,7 +60,7 @@ Action = Callable[[Hub, Connection, object], Ack]
 
 
 def _sid() -> str:
-    return str(request.sid)  # type: ignore[attr-defined]
+    return str(request.sid)  # type: ignore[attr-defined]  # Flask-SocketIO sets request.sid
 
 
 def _refuse(code: str, message: str) -> ConnectionRefusedError:

@@ -56,7 +56,7 @@ def _threshold(value: object) -> tuple[int, int, int]:
     if value is None or value == "":
         return DEFAULT_THRESHOLD
     parts: Sequence[object] = (
-        value.replace(",", " ").split() if isinstance(value, str) else value  # type: ignore[assignment]
+        value.replace(",", " ").split() if isinstance(value, str) else value  # type: ignore[assignment]  # a list from config, checked below
     )
     try:
         numbers = tuple(int(str(p)) for p in parts)

@@ -23,7 +23,7 @@ def tcp_socket(environ: dict[str, Any]) -> socket.socket | None:
     """The client connection's socket, where the WSGI server exposes it."""
     for key in ("werkzeug.socket", "gunicorn.socket"):
         if environ.get(key) is not None:
-            return environ[key]  # type: ignore[no-any-return]
+            return environ[key]  # type: ignore[no-any-return]  # the server's socket object
     stream = environ.get("wsgi.input")
     stream = getattr(stream, "rfile", stream)  # gevent.pywsgi.Input
     sock = getattr(getattr(stream, "raw", None), "_sock", None)  # its SocketIO

@@ -192,7 +192,7 @@ class LostPlaces:
     """The ``{prefix}lost`` channel, read by one background task per process."""
 
     def __init__(self, client: redis.Redis, channel: str) -> None:
-        self._pubsub: redis.client.PubSub = client.pubsub()  # type: ignore[no-untyped-call]
+        self._pubsub: redis.client.PubSub = client.pubsub()  # type: ignore[no-untyped-call]  # redis-py leaves it unannotated
         self._pubsub.subscribe(channel)
         # read the confirmation now: a place lost after this call is never missed
         reply = self._pubsub.get_message(timeout=5)

@@ -92,7 +92,7 @@ def instruments_list() -> None:
 
     from .services import instruments
 
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    app = current_app._get_current_object()  # type: ignore[attr-defined]  # typed as Flask, it is a LocalProxy
     try:
         rows = instruments.listing(app)
     except InstrumentError as exc:
@@ -129,7 +129,7 @@ def instruments_import(template_id: str, items_file: str, replace: bool) -> None
 
     from .services import instruments
 
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    app = current_app._get_current_object()  # type: ignore[attr-defined]  # typed as Flask, it is a LocalProxy
     try:
         path = instruments.import_template(
             app, template_id, items_file, overwrite=replace
@@ -208,7 +208,7 @@ def serve(host: str, port: int) -> None:
 
     from .services.startup import StartupError, check_dependencies
 
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    app = current_app._get_current_object()  # type: ignore[attr-defined]  # typed as Flask, it is a LocalProxy
     try:
         check_dependencies(app.config)
     except StartupError as exc:

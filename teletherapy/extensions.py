@@ -7,7 +7,9 @@ from flask_login import LoginManager
 from flask_wtf import CSRFProtect
 from greenlet import getcurrent
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.orm import Session, scoped_session, sessionmaker
+from sqlalchemy.pool import ConnectionPoolEntry
 
 
 class Database:
@@ -65,7 +67,9 @@ def make_engine(
     )
 
 
-def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+def _sqlite_pragmas(
+    dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry
+) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")

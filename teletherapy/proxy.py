@@ -17,7 +17,7 @@ def init_app(app: Flask) -> None:
     """
     hops = trusted_hops(app.config.get(SETTING, 0))
     if hops:
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]  # Flask's middleware idiom
 
 
 def trusted_hops(value: object) -> int:

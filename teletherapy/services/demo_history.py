@@ -296,7 +296,7 @@ def _rating(
         total=scores.total,
         subscales=dict(scores.subscales),
         meta_answers=meta,
-        submitted_at=session.ended_at + delay,  # type: ignore[operator]
+        submitted_at=session.ended_at + delay,  # type: ignore[operator]  # seeded ended
     )
 
 
@@ -311,7 +311,7 @@ def _quality(
                 QualitySample(
                     session_id=session.id,
                     user_id=person.id,
-                    at=session.started_at + timedelta(minutes=5 + 8 * n),  # type: ignore[operator]
+                    at=session.started_at + timedelta(minutes=5 + 8 * n),  # type: ignore[operator]  # seeded started
                     rtt_ms=float(
                         rng.uniform(180, 420) if poor else rng.uniform(25, 110)
                     ),
