@@ -1,6 +1,6 @@
 """A live call continues but never past the login's absolute maximum: the real server
 closes the socket with `session_expired`, and the page says why, links to the sign-in
-and does not reconnect (issue 10; SECURITY.md #21; docs/signaling.md `error`).
+and does not reconnect (docs/security.md, row 21; docs/signaling.md `error`).
 
 The server runs with SESSION_ABSOLUTE_HOURS a few seconds long (TELETHERAPY_* values
 are JSON, so a float); the idle limit keeps its default of 30 minutes."""

@@ -6,7 +6,6 @@ Refusals the live server cannot be made to send on demand are injected by rewrit
 the page's Socket.IO frames (Playwright's WebSocket routing); the rest is the real server."""
 
 import re
-import time
 
 import pytest
 from playwright.sync_api import Page, WebSocketRoute, sync_playwright
@@ -105,7 +104,9 @@ def test_session_expired_closes_the_call_with_a_sign_in_link_and_no_retry(
     assert "longest time allowed" in text and "Sign in again" in text
     assert href.startswith("/login?next=")
     connects = frames.connects
-    time.sleep(2.5)  # longer than the page's wait before it would connect again
+    # longer than the page's wait before it would connect again; Playwright delivers
+    # websocket events only while one of its calls runs, so wait through it
+    page.wait_for_timeout(2500)
     assert frames.connects == connects
     assert "Reconnecting" not in page.locator("#connection-status").inner_text()
 
