@@ -6,11 +6,12 @@ rules written out by hand and call every route of the URL map and every socket e
 as every role, so a new route without an entry (there and here) fails the suite.
 """
 
-from flask import Flask, abort, g, request
+from flask import Flask, abort, request
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from .extensions import login_manager
+from .web_auth import api_user, is_api_request
 
 PUBLIC = frozenset({"anonymous", "therapist", "client", "researcher", "admin"})
 ANY_USER = frozenset({"therapist", "client", "researcher", "admin"})
@@ -91,14 +92,10 @@ SOCKET_ACCESS: dict[str, frozenset[str]] = {
 
 
 def role_of_request() -> str:
-    user = g.get("api_user") if _is_api() else current_user
+    user = api_user() if is_api_request() else current_user
     if user is None or not getattr(user, "is_authenticated", False):
         return "anonymous"
     return str(user.role)
-
-
-def _is_api() -> bool:
-    return bool(request.blueprint and request.blueprint.startswith("api"))
 
 
 def enforce() -> ResponseReturnValue | None:
@@ -110,7 +107,7 @@ def enforce() -> ResponseReturnValue | None:
     role = role_of_request()
     if role in allowed:
         return None
-    if role == "anonymous" and not _is_api():
+    if role == "anonymous" and not is_api_request():
         redirect: ResponseReturnValue = login_manager.unauthorized()  # the login page
         return redirect
     abort(401 if role == "anonymous" else 403)

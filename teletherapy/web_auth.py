@@ -10,7 +10,6 @@ from flask import (
     abort,
     current_app,
     flash,
-    g,
     redirect,
     request,
     session,
@@ -20,7 +19,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import AnonymousUserMixin, current_user, logout_user
 
 from .extensions import db, login_manager
-from .models import User
+from .models import ApiToken, User
 from .services import tokens
 
 
@@ -32,8 +31,16 @@ def init_app(app: Flask) -> None:
     login_manager.anonymous_user = AnonymousUserMixin
     login_manager.user_loader(load_user)
     login_manager.unauthorized_handler(_unauthorized)
-    app.before_request(load_api_user)
     app.before_request(enforce_timeouts)
+
+
+def is_api_request() -> bool:
+    """Whether the request is for the API (JSON answers, bearer tokens): its
+    blueprint when routing matched, else its path, so a 404 or 405 under /api/
+    still gets the JSON error shape."""
+    if request.url_rule is not None:
+        return (request.blueprint or "").startswith("api")
+    return request.path.startswith("/api/")
 
 
 def load_user(alternative_id: str) -> User | None:
@@ -51,21 +58,35 @@ def bearer_token() -> str | None:
     return value.strip() if scheme.lower() == "bearer" and value.strip() else None
 
 
-def load_api_user() -> None:
-    g.api_user = None
-    g.api_token = None
-    if not (request.blueprint or "").startswith("api"):
-        return
-    token = bearer_token()
-    if token is None:
-        return
-    found = tokens.resolve(db.session(), token)
-    if found is not None:
-        g.api_user, g.api_token = found
+def api_user() -> User | None:
+    """The bearer token's user for an API request (None without a usable token)."""
+    found = _api_caller()
+    return found[0] if found else None
+
+
+def api_token() -> ApiToken | None:
+    """The token row the API caller authenticated with."""
+    found = _api_caller()
+    return found[1] if found else None
+
+
+_CALLER = "teletherapy.api_caller"
+
+
+def _api_caller() -> tuple[User, ApiToken] | None:
+    """Resolves the bearer token on first use in a request (access.enforce asks
+    first) and keeps the answer in the request's environ: no before_request to
+    register, and nothing carried over between requests sharing an app context."""
+    environ = request.environ
+    if _CALLER not in environ:
+        token = bearer_token() if is_api_request() else None
+        environ[_CALLER] = tokens.resolve(db.session(), token) if token else None
+    found: tuple[User, ApiToken] | None = environ[_CALLER]
+    return found
 
 
 def _unauthorized() -> ResponseReturnValue:
-    if (request.blueprint or "").startswith("api"):
+    if is_api_request():
         abort(401)
     return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
 
@@ -124,9 +145,7 @@ def enforce_timeouts() -> ResponseReturnValue | None:
     idle timeout; only the absolute maximum ends a login (sockets too: see
     cookie_login and docs/signaling.md).
     """
-    if request.endpoint in (None, "static") or (request.blueprint or "").startswith(
-        "api"
-    ):
+    if request.endpoint in (None, "static") or is_api_request():
         return None
     if not current_user.is_authenticated:
         return None

@@ -5,18 +5,19 @@ import binascii
 import json
 from typing import Any, TypeVar
 
-from flask import Blueprint, abort, g, request
+from flask import Blueprint, abort, request
 from pydantic import BaseModel, ValidationError
 
 from ..models import User
 from ..services.errors import Invalid
+from ..web_auth import api_user
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 M = TypeVar("M", bound=BaseModel)
 
 
 def caller() -> User:
-    user: User | None = g.get("api_user")
+    user = api_user()
     if user is None:
         abort(401)
     return user

@@ -1,6 +1,6 @@
 """API views: parse, call one service, serialize."""
 
-from flask import current_app, g, jsonify, request
+from flask import abort, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
 
 import signaling
@@ -9,6 +9,7 @@ from .. import live
 from ..auth import sign_in
 from ..extensions import db, limiter
 from ..services import audit, chat, scheduling, tokens
+from ..web_auth import api_token
 from . import bp, caller, page, page_args, parse, serialize
 from .docs import build, operation
 from .schemas import (
@@ -72,9 +73,11 @@ def token_create() -> ResponseReturnValue:
     method="DELETE", path="/auth/token", summary="Revoke the calling token", status=204
 )
 def token_delete() -> ResponseReturnValue:
-    caller()
-    credential = tokens.credential(g.api_token)
-    tokens.revoke(db.session(), g.api_token)
+    row = api_token()
+    if row is None:
+        abort(401)
+    credential = tokens.credential(row)
+    tokens.revoke(db.session(), row)
     signaling.disconnect_credential(credential)  # its sockets close too
     return "", 204
 

@@ -9,6 +9,7 @@ from flask_limiter.errors import RateLimitExceeded
 from werkzeug.exceptions import HTTPException
 
 from ..services.errors import ServiceError
+from ..web_auth import is_api_request
 
 log = logging.getLogger(__name__)
 
@@ -42,13 +43,9 @@ def json_error(
     return response
 
 
-def wants_json() -> bool:
-    return request.path.startswith("/api/")
-
-
 def _http(exc: HTTPException) -> Response:
     status = exc.code or 500
-    if wants_json():
+    if is_api_request():
         message = exc.description if status != 404 else "not found"
         response = json_error(status, message or "error")
     else:
@@ -66,7 +63,7 @@ def _retry_after(exc: RateLimitExceeded) -> int:
 
 
 def _service(exc: ServiceError) -> Response:
-    if wants_json():
+    if is_api_request():
         return json_error(exc.status, exc.message, exc.code, exc.details)
     return Response(
         render_template("errors/error.html", status=exc.status, exc=exc),
@@ -84,7 +81,7 @@ def _unexpected(exc: Exception) -> Response:
         request.path,
         frames,
     )
-    if wants_json():
+    if is_api_request():
         return json_error(500, "internal error")
     return Response(
         render_template("errors/error.html", status=500, exc=None), status=500
