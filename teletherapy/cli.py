@@ -11,6 +11,7 @@ from flask.cli import AppGroup, FlaskGroup, with_appcontext
 
 from . import research_cli
 from .extensions import db
+from .private_files import write_private
 from .services import accounts, migrations
 from .services.errors import ServiceError
 
@@ -165,7 +166,7 @@ def demo(dyads: int, sessions: int) -> None:
         lines = [
             f"{role:<11} {email:<26} {password}" for role, email, password in created
         ]
-        _write_private(creds, "\n".join(lines) + "\n")
+        write_private(creds, "\n".join(lines) + "\n")
         click.echo("Demo accounts (passwords are random for this install):")
         for line in lines:
             click.echo("  " + line)
@@ -180,13 +181,6 @@ def demo(dyads: int, sessions: int) -> None:
             f"Synthetic history: {added['dyads']} dyads, {added['sessions']} ended "
             f"sessions, {added['ratings']} ratings (all with research consent)"
         )
-
-
-def _write_private(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as fh:
-        fh.write(text)
 
 
 @click.command("serve")

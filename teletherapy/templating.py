@@ -1,13 +1,11 @@
 """Jinja filters: times are stored in UTC and shown in each user's own time zone."""
 
-from datetime import UTC, datetime
+from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import Flask
 
-
-def iso(value: datetime | None) -> str:
-    return value.astimezone(UTC).isoformat() if value else ""
+from .times import page_time
 
 
 def localtime(
@@ -24,5 +22,5 @@ def localtime(
 
 
 def init_app(app: Flask) -> None:
-    app.add_template_filter(iso, "iso")
+    app.add_template_filter(page_time, "iso")
     app.add_template_filter(localtime, "localtime")

@@ -12,7 +12,8 @@ from ..extensions import db
 from ..models import Rating
 from ..services import ratings as rating_service
 from ..services.errors import Invalid
-from . import bp, caller, page, page_args, parse, serialize
+from ..times import api_time
+from . import bp, caller, page, page_args, parse
 from .docs import operation
 from .schemas import Strict
 
@@ -116,7 +117,7 @@ def rating_out(row: Rating) -> dict[str, Any]:
         "answers": row.answers,
         "meta_answers": row.meta_answers,
         "scores": {"total": row.total, "subscales": row.subscales},
-        "submitted_at": serialize.iso(row.submitted_at),
+        "submitted_at": api_time(row.submitted_at),
     }
 
 
@@ -127,8 +128,8 @@ def _form_out(form: rating_service.RatingForm) -> dict[str, Any]:
         "perspective": form.perspective,
         "instrument": form.instrument.form_dict() if form.instrument else None,
         "meta_instrument": form.meta.form_dict() if form.meta else None,
-        "closes_at": serialize.iso(form.closes_at),
-        "submitted_at": serialize.iso(own.submitted_at) if own else None,
+        "closes_at": api_time(form.closes_at),
+        "submitted_at": api_time(own.submitted_at) if own else None,
         "rating": rating_out(own) if own else None,
         "revealed_scores": form.revealed,
         "visibility": form.visibility,
@@ -199,8 +200,8 @@ def ratings_pending() -> ResponseReturnValue:
             "session_id": p.session.id,
             "perspective": p.perspective,
             "modality": p.session.modality,
-            "ended_at": serialize.iso(p.session.ended_at),
-            "closes_at": serialize.iso(p.closes_at),
+            "ended_at": api_time(p.session.ended_at),
+            "closes_at": api_time(p.closes_at),
             "rating_url": live.rating_url(p.session),
         }
         for p in rows

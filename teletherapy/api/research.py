@@ -9,7 +9,8 @@ from ..extensions import db
 from ..services import consent, research_analysis, research_export
 from ..services.consent import ConsentStatus
 from ..services.research import PairRow, parse_filters
-from . import bp, caller, page, page_args, parse, serialize
+from ..times import api_time
+from . import bp, caller, page, page_args, parse
 from .docs import operation
 from .research_schemas import (
     FILTERS,
@@ -123,8 +124,8 @@ def consent_out(s: ConsentStatus) -> dict[str, Any]:
         "version": s.version or s.current_version,
         "current_version": s.current_version,
         "up_to_date": s.up_to_date,
-        "given_at": serialize.iso(s.given_at),
-        "withdrawn_at": serialize.iso(s.withdrawn_at),
+        "given_at": api_time(s.given_at),
+        "withdrawn_at": api_time(s.withdrawn_at),
     }
 
 

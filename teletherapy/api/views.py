@@ -9,6 +9,7 @@ from .. import live
 from ..auth import sign_in
 from ..extensions import db, limiter
 from ..services import audit, chat, scheduling, tokens
+from ..times import api_time
 from ..web_auth import api_token
 from . import bp, caller, page, page_args, parse, serialize
 from .docs import build, operation
@@ -62,7 +63,7 @@ def token_create() -> ResponseReturnValue:
     return jsonify(
         {
             "token": token,
-            "expires_at": serialize.iso(row.expires_at),
+            "expires_at": api_time(row.expires_at),
             "user": serialize.user(user),
         }
     )

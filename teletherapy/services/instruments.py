@@ -6,7 +6,6 @@ repository). See docs/instruments.md and docs/ratings.md.
 """
 
 import logging
-import os
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
@@ -24,6 +23,7 @@ from ratings import (
     load_directory,
 )
 
+from ..private_files import write_private
 from .errors import Conflict, NotFound
 
 log = logging.getLogger(__name__)
@@ -223,7 +223,7 @@ def import_template(
         raise Conflict(f"{target} exists; pass --replace to write it again")
     target.parent.mkdir(parents=True, exist_ok=True)
     previous = target.read_bytes() if target.exists() else None
-    _write_private(target, text)
+    write_private(target, text)  # licensed text
     try:
         load(app)
     except InstrumentError:
@@ -234,12 +234,3 @@ def import_template(
         raise
     reset(app)
     return target
-
-
-def _write_private(path: Path, text: str) -> None:
-    # Licensed text: readable by the service account only.
-    tmp = path.with_suffix(".toml.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(text)
-    os.replace(tmp, path)

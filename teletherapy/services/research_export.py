@@ -8,7 +8,6 @@ Cells are pseudonyms, numbers and fixed words only: nothing a person typed.
 
 import csv
 import io
-import os
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -16,6 +15,7 @@ from typing import Any
 from flask import current_app
 from sqlalchemy.orm import Session
 
+from ..private_files import write_private
 from . import audit
 from .errors import Invalid
 from .research import Filters, PairRow, pair_rows, subscale_names
@@ -124,15 +124,6 @@ def codebook_for(db: Session, filters: Filters | None = None) -> dict[str, Any]:
     return codebook(rows, str(current_app.config["CONSENT_VERSION"]))
 
 
-def _write_private(path: Path, text: str) -> Path:
-    """Health data, if pseudonymous: readable by the exporting account only."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-        fh.write(text)
-    os.chmod(path, 0o600)  # an existing file keeps its old mode through O_TRUNC
-    return path
-
-
 def export_dir(db: Session, out_dir: str | Path) -> list[Path]:
     """`teletherapy export`: long.csv, wide.csv and codebook.md (audited, actor "cli")."""
     rows = pair_rows(db, Filters())
@@ -143,7 +134,7 @@ def export_dir(db: Session, out_dir: str | Path) -> list[Path]:
     files = {f"{shape}.csv": to_csv(rows, shape) for shape in SHAPES}
     files["codebook.md"] = codebook_markdown(book)
     for name, text in files.items():
-        written.append(_write_private(out / name, text))
+        written.append(write_private(out / name, text))  # health data
     audit.record(
         db,
         "research.export",
