@@ -13,7 +13,8 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(VENV)/.runtime: $(BIN)/python pyproject.toml constraints.txt
+# node_modules first: the package ships the browser's socket.io client (pyproject.toml)
+$(VENV)/.runtime: $(BIN)/python pyproject.toml constraints.txt node_modules/.installed
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e .
 	touch $@
 

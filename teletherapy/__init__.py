@@ -1,19 +1,18 @@
 """Teletherapy: sessions over video, audio or chat, rated from both sides."""
 
-from pathlib import Path
 from typing import Any
 
 from flask import Flask
 
-ROOT = Path(__file__).resolve().parent.parent
+from . import paths
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Build the app: config → extensions → blueprints → signaling → errors → CLI → proxy."""
     app = Flask(
         __name__,
-        instance_path=str(ROOT / "instance"),
-        template_folder=str(ROOT / "templates"),
+        instance_path=paths.instance_path(),
+        template_folder=str(paths.TEMPLATES),
     )
     from . import (
         access,

@@ -8,8 +8,8 @@ from typing import Any
 
 from flask import Config, Flask
 
-ROOT = Path(__file__).resolve().parent.parent
-CONFIG_DIR = ROOT / "config"
+from . import paths
+
 ENVIRONMENTS = ("development", "testing", "production")
 
 
@@ -29,7 +29,7 @@ def load(app: Flask, test_config: dict[str, Any] | None) -> None:
     app.config["ENV"] = env
     for name in ("default", env):
         app.config.from_file(
-            str(CONFIG_DIR / f"{name}.toml"), load=tomllib.load, text=False
+            str(paths.CONFIG / f"{name}.toml"), load=tomllib.load, text=False
         )
     app.config.from_prefixed_env("TELETHERAPY")
     if test_config:
@@ -44,7 +44,7 @@ def _derive(app: Flask) -> None:
         instance.mkdir(parents=True, exist_ok=True)
         app.config["DATABASE_URL"] = f"sqlite:///{instance / 'teletherapy.sqlite'}"
     if not app.config.get("INSTRUMENTS_DIR"):
-        app.config["INSTRUMENTS_DIR"] = str(CONFIG_DIR / "instruments")
+        app.config["INSTRUMENTS_DIR"] = str(paths.CONFIG / "instruments")
     if not app.config.get("SECRET_KEY") and app.config["ENV"] != "production":
         app.config["SECRET_KEY"] = _instance_secret(instance / "secret_key")
     if not app.config.get("PSEUDONYM_KEY") and app.config["ENV"] != "production":

@@ -3,20 +3,16 @@
 from flask import Blueprint, abort, send_from_directory
 from flask.typing import ResponseReturnValue
 
-from .config import ROOT
+from .paths import SOCKET_IO_CLIENT
 
 bp = Blueprint("vendor", __name__, url_prefix="/vendor")
 
-# name served → (folder under node_modules, file)
-FILES = {
-    "socket.io.esm.min.js": ("socket.io-client/dist", "socket.io.esm.min.js"),
-    "socket.io.esm.min.js.map": ("socket.io-client/dist", "socket.io.esm.min.js.map"),
-}
+# names served (the files of socket.io-client/dist that pages load)
+FILES = frozenset({"socket.io.esm.min.js", "socket.io.esm.min.js.map"})
 
 
 @bp.get("/<name>")
 def asset(name: str) -> ResponseReturnValue:
     if name not in FILES:
         abort(404)
-    folder, filename = FILES[name]
-    return send_from_directory(ROOT / "node_modules" / folder, filename, max_age=3600)
+    return send_from_directory(SOCKET_IO_CLIENT, name, max_age=3600)

@@ -3,12 +3,12 @@
 from alembic import command
 from alembic.config import Config
 
-from ..config import ROOT
+from ..paths import MIGRATIONS
 
 
 def alembic_config(url: str) -> Config:
     cfg = Config()
-    cfg.set_main_option("script_location", str(ROOT / "migrations"))
+    cfg.set_main_option("script_location", str(MIGRATIONS))
     cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     return cfg
 
