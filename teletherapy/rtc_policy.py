@@ -18,7 +18,7 @@ from .access import SOCKET_ACCESS
 from .api import serialize
 from .extensions import db
 from .live import rating_url
-from .models import QualitySample, TherapySession, User, new_id
+from .models import Modality, QualitySample, SessionStatus, TherapySession, User, new_id
 from .services import audit, chat, ice, scheduling, tokens
 from .services.errors import ServiceError
 
@@ -230,7 +230,10 @@ class RtcPolicy:
         role = row.participant_role(principal.user_id) if row else None
         if row is None or role is None:
             return Denied("not_found", "no such session")
-        if row.status in ("ended", "cancelled") or row.modality == "in_person":
+        if (
+            row.status in (SessionStatus.ENDED, SessionStatus.CANCELLED)
+            or row.modality == Modality.IN_PERSON
+        ):
             return Denied("session_closed", f"this session is {row.status}")
         return JoinGrant(
             session_id=row.id,
@@ -276,7 +279,7 @@ class RtcPolicy:
         )
         if found.status is None or role is None:
             return Denied("not_found", "no such session")
-        if found.status in ("ended", "cancelled"):
+        if found.status in (SessionStatus.ENDED, SessionStatus.CANCELLED):
             return Denied("session_closed", f"this session is {found.status}")
         message, created = chat.record(
             db.session(), session_id, principal.user_id, text, client_msg_id

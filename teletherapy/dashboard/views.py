@@ -10,7 +10,7 @@ from flask_login import current_user
 from wtforms import SelectChoice
 
 from ..extensions import db
-from ..models import TherapySession
+from ..models import SessionStatus, TherapySession
 from ..services import accounts, ratings, scheduling
 from ..sessions.forms import ScheduleForm
 from ..sessions.views import waiting_room
@@ -30,10 +30,12 @@ def _split(
 ) -> tuple[list[TherapySession], list[TherapySession]]:
     """Upcoming (scheduled or live, soonest first) and past (newest first)."""
     upcoming = sorted(
-        (s for s in rows if s.status in ("scheduled", "live")),
+        (s for s in rows if s.status in (SessionStatus.SCHEDULED, SessionStatus.LIVE)),
         key=lambda s: s.scheduled_start,
     )
-    past = [s for s in rows if s.status in ("ended", "cancelled")]
+    past = [
+        s for s in rows if s.status in (SessionStatus.ENDED, SessionStatus.CANCELLED)
+    ]
     return upcoming, past
 
 

@@ -4,7 +4,15 @@ from .audit import AuditEvent
 from .base import Base, new_id, utcnow
 from .login import LoginThrottle
 from .rating import PERSPECTIVES, Rating
-from .session import MODALITIES, STATUSES, ChatMessage, QualitySample, TherapySession
+from .session import (
+    MODALITIES,
+    STATUSES,
+    ChatMessage,
+    Modality,
+    QualitySample,
+    SessionStatus,
+    TherapySession,
+)
 from .user import ROLES, ApiToken, CaseloadAssignment, ResearchConsent, User
 
 __all__ = [
@@ -18,9 +26,11 @@ __all__ = [
     "CaseloadAssignment",
     "ChatMessage",
     "LoginThrottle",
+    "Modality",
     "QualitySample",
     "Rating",
     "ResearchConsent",
+    "SessionStatus",
     "TherapySession",
     "User",
     "new_id",

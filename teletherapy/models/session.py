@@ -1,6 +1,7 @@
 """Therapy sessions and what happens in them: chat messages and connection-quality samples."""
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Literal
 
 from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint
@@ -9,8 +10,29 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from .base import Base, new_id, utcnow
 from .user import User
 
-MODALITIES = ("video", "audio", "chat", "in_person")
-STATUSES = ("scheduled", "live", "ended", "cancelled")
+
+class Modality(StrEnum):
+    VIDEO = "video"
+    AUDIO = "audio"
+    CHAT = "chat"
+    IN_PERSON = "in_person"
+
+
+class SessionStatus(StrEnum):
+    """A session's life: scheduled → live → ended, or scheduled → cancelled.
+
+    Members equal, hash and serialize as their plain strings: the column stays a
+    string under the same CHECK constraint, and the API answers the same text."""
+
+    SCHEDULED = "scheduled"
+    LIVE = "live"
+    ENDED = "ended"
+    CANCELLED = "cancelled"
+
+
+# Plain strings (the CHECK constraints and error messages print these tuples).
+MODALITIES = tuple(m.value for m in Modality)
+STATUSES = tuple(s.value for s in SessionStatus)
 
 
 class TherapySession(Base):
@@ -31,7 +53,9 @@ class TherapySession(Base):
     modality: Mapped[str] = mapped_column(String(16))
     scheduled_start: Mapped[datetime] = mapped_column(index=True)
     duration_minutes: Mapped[int]
-    status: Mapped[str] = mapped_column(String(16), default="scheduled")
+    status: Mapped[str] = mapped_column(
+        String(16), default=SessionStatus.SCHEDULED.value
+    )
     started_at: Mapped[datetime | None]
     ended_at: Mapped[datetime | None]
     cancelled_at: Mapped[datetime | None]

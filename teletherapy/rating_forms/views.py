@@ -7,12 +7,15 @@ from flask_login import current_user
 from ..extensions import db
 from ..services import ratings
 from ..services.errors import Invalid, ServiceError
-from ..services.ratings import RatingForm
+from ..services.ratings import RatingForm, RatingFormStatus
 from . import bp
 from .forms import plain_errors, posted_answers
 
 # A rating that can no longer be given: the page says so (POST answers 409 or 410).
-SETTLED = {"submitted": ("already_submitted", 409), "closed": ("rating_closed", 410)}
+SETTLED = {
+    RatingFormStatus.SUBMITTED: ("already_submitted", 409),
+    RatingFormStatus.CLOSED: ("rating_closed", 410),
+}
 
 
 @bp.get("/sessions/<session_id>/rating")
@@ -23,7 +26,7 @@ def form(session_id: str) -> ResponseReturnValue:
         if exc.status == 404:
             raise
         return _state(exc.code, exc.status)
-    if view.status != "pending":
+    if view.status != RatingFormStatus.PENDING:
         return _state(view.status, 200, view)
     return render_template("rating_forms/rate.html", view=view, chosen={}, errors={})
 

@@ -26,7 +26,14 @@ from sqlalchemy.orm import Session
 
 from ratings import Instrument, score
 
-from ..models import QualitySample, Rating, ResearchConsent, TherapySession, User
+from ..models import (
+    QualitySample,
+    Rating,
+    ResearchConsent,
+    SessionStatus,
+    TherapySession,
+    User,
+)
 from . import accounts, audit, instruments
 
 SEED = 20261126
@@ -202,7 +209,7 @@ def _dyad(
             modality=modality,
             scheduled_start=ended - timedelta(minutes=50),
             duration_minutes=50,
-            status="ended",
+            status=SessionStatus.ENDED,
             started_at=ended - timedelta(minutes=50),
             ended_at=ended,
             created_at=ended - timedelta(days=7),

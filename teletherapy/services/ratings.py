@@ -7,6 +7,7 @@ caller's own rating only; the one way to the other side's is
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from enum import StrEnum
 from typing import Any
 
 from flask import current_app
@@ -23,9 +24,17 @@ from ratings import (
 )
 from ratings import validate_answers as check_items
 
-from ..models import Rating, TherapySession, User
+from ..models import Rating, SessionStatus, TherapySession, User
 from . import audit, blinding, instruments, scheduling
 from .errors import Conflict, Gone, Invalid
+
+
+class RatingFormStatus(StrEnum):
+    """Where one participant's rating of a session stands (equal to its plain string)."""
+
+    PENDING = "pending"
+    SUBMITTED = "submitted"
+    CLOSED = "closed"
 
 
 @dataclass(frozen=True)
@@ -34,7 +43,7 @@ class RatingForm:
 
     session: TherapySession
     perspective: str
-    status: str  # pending | submitted | closed
+    status: RatingFormStatus
     closes_at: datetime
     rating: Rating | None  # the caller's own, once submitted
     instrument: Instrument | None  # as shown in this modality
@@ -64,7 +73,7 @@ def session_for(db: Session, user: User, session_id: str) -> TherapySession:
 
 
 def _ended(session: TherapySession) -> datetime:
-    if session.status != "ended" or session.ended_at is None:
+    if session.status != SessionStatus.ENDED or session.ended_at is None:
         raise Conflict(
             "the session has not ended: it can be rated once it has taken place",
             code="session_not_ended",
@@ -143,15 +152,19 @@ def open_form(
     own = _own(db, session, user)
     instrument = meta = None
     if own is not None:
-        status = "submitted"
+        status = RatingFormStatus.SUBMITTED
         instrument = _stored_form(own, session.modality)
     else:
-        status = "closed" if _now(now) >= closes_at else "pending"
+        status = (
+            RatingFormStatus.CLOSED
+            if _now(now) >= closes_at
+            else RatingFormStatus.PENDING
+        )
         try:
             forms = _forms(db, session, perspective)
             instrument, meta = forms.shown, forms.shown_meta
         except instruments.Unavailable:
-            if status == "pending":
+            if status == RatingFormStatus.PENDING:
                 raise
     revealed = blinding.revealed_scores(db, user, session)
     if record:
@@ -309,7 +322,7 @@ def pending_for(
                 TherapySession.therapist_id == user.id,
                 TherapySession.client_id == user.id,
             ),
-            TherapySession.status == "ended",
+            TherapySession.status == SessionStatus.ENDED,
             TherapySession.ended_at > _now(now) - window,
             ~rated,
         )

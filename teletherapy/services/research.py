@@ -19,7 +19,13 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..models import QualitySample, Rating, ResearchConsent, TherapySession
+from ..models import (
+    QualitySample,
+    Rating,
+    ResearchConsent,
+    SessionStatus,
+    TherapySession,
+)
 from .pseudonyms import Pseudonymizer
 from .research_filters import FILTER_KEYS, Filters, parse_filters
 
@@ -77,7 +83,7 @@ def _consenting() -> Any:
 def eligible() -> list[Any]:
     """Ended sessions whose client and therapist both consent now."""
     return [
-        TherapySession.status == "ended",
+        TherapySession.status == SessionStatus.ENDED,
         TherapySession.therapist_id.in_(_consenting()),
         TherapySession.client_id.in_(_consenting()),
     ]

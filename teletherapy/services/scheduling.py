@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from ..models import MODALITIES, TherapySession, User
+from ..models import MODALITIES, SessionStatus, TherapySession, User
 from . import accounts, audit
 from .errors import Conflict, Forbidden, Invalid, NotFound
 
@@ -79,11 +79,11 @@ def list_for(
 
 def cancel(db: Session, user: User, session_id: str) -> TherapySession:
     row = for_participant(db, user, session_id)
-    if row.status != "scheduled":
+    if row.status != SessionStatus.SCHEDULED:
         raise Conflict(
             f"a {row.status} session cannot be cancelled", code="invalid_state"
         )
-    row.status = "cancelled"
+    row.status = SessionStatus.CANCELLED
     row.cancelled_at = datetime.now(UTC)
     audit.record(db, "session.cancel", user.id, "session", row.id)
     db.commit()
@@ -95,8 +95,8 @@ def mark_live(db: Session, session_id: str) -> TherapySession:
     row = db.get(TherapySession, session_id)
     if row is None:
         raise NotFound("no such session")
-    if row.status == "scheduled":
-        row.status = "live"
+    if row.status == SessionStatus.SCHEDULED:
+        row.status = SessionStatus.LIVE
         row.started_at = datetime.now(UTC)
         audit.record(db, "session.live", None, "session", row.id)
         db.commit()
@@ -111,11 +111,11 @@ def start_in_person(db: Session, user: User, session_id: str) -> TherapySession:
         raise Conflict(
             "online sessions start when both join the call", code="invalid_state"
         )
-    if row.status != "scheduled":
+    if row.status != SessionStatus.SCHEDULED:
         raise Conflict(
             f"a {row.status} session cannot be started", code="invalid_state"
         )
-    row.status = "live"
+    row.status = SessionStatus.LIVE
     row.started_at = datetime.now(UTC)
     audit.record(db, "session.start", user.id, "session", row.id)
     db.commit()
@@ -126,9 +126,9 @@ def end(db: Session, user: User, session_id: str) -> TherapySession:
     row = for_participant(db, user, session_id)
     if row.therapist_id != user.id:
         raise Forbidden("only the therapist ends a session")
-    if row.status != "live":
+    if row.status != SessionStatus.LIVE:
         raise Conflict(f"a {row.status} session cannot be ended", code="invalid_state")
-    row.status = "ended"
+    row.status = SessionStatus.ENDED
     row.ended_at = datetime.now(UTC)
     audit.record(db, "session.end", user.id, "session", row.id)
     db.commit()

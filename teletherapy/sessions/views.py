@@ -22,7 +22,7 @@ import signaling
 from .. import live
 from ..errors import json_error
 from ..extensions import db
-from ..models import TherapySession, User
+from ..models import Modality, SessionStatus, TherapySession, User
 from ..services import accounts, audit, ice, scheduling
 from ..services.errors import ServiceError
 from . import bp
@@ -101,10 +101,14 @@ def end(session_id: str) -> ResponseReturnValue:
 @bp.get("/<session_id>")
 def join(session_id: str) -> ResponseReturnValue:
     row = scheduling.for_participant(db.session(), current_user, session_id)
-    if row.status == "ended":
+    if row.status == SessionStatus.ENDED:
         return redirect(live.rating_url(row))
-    if row.status == "cancelled" or row.modality == "in_person":
-        reason = "was cancelled" if row.status == "cancelled" else "happens in person"
+    if row.status == SessionStatus.CANCELLED or row.modality == Modality.IN_PERSON:
+        reason = (
+            "was cancelled"
+            if row.status == SessionStatus.CANCELLED
+            else "happens in person"
+        )
         flash(f"This session {reason}; there is no call to join.", "info")
         return redirect(url_for("dashboard.index"))
     role = row.participant_role(current_user.id)
@@ -126,7 +130,8 @@ def waiting_room(rows: Iterable[TherapySession]) -> list[str]:
     online = [
         s
         for s in rows
-        if s.status in ("scheduled", "live") and s.modality != "in_person"
+        if s.status in (SessionStatus.SCHEDULED, SessionStatus.LIVE)
+        and s.modality != Modality.IN_PERSON
     ]
     return [
         s.id
