@@ -10,7 +10,7 @@ import signaling
 from signaling import Denied, Principal
 from teletherapy.extensions import db
 from teletherapy.models import ChatMessage, QualitySample, User
-from teletherapy.rtc_policy import QualityWriter
+from teletherapy.services.quality import QualityWriter
 
 from .helpers import pair, session_for
 
@@ -142,7 +142,7 @@ def test_chat_checks_the_account_and_the_session_in_its_transaction(app, world):
 def test_a_backlog_gets_more_writers_and_every_sample_is_stored(
     app, world, monkeypatch
 ):  # type: ignore[no-untyped-def]
-    import teletherapy.rtc_policy as module
+    import teletherapy.services.quality as module
 
     policy, s, _therapist, client = world
     monkeypatch.setattr(module, "QUALITY_BATCH_MAX", 2)
