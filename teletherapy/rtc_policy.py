@@ -135,7 +135,9 @@ class RtcPolicy:
         )
         db.session.commit()
         return [
-            serialize.message(m, row.participant_role(m.sender_id) or "client")
+            serialize.message(
+                m, row.participant_role(m.sender_id) or "client"
+            ).model_dump(mode="json")
             for m in chat.history(db.session(), session_id)
         ]
 
@@ -159,7 +161,9 @@ class RtcPolicy:
         message, created = chat.record(
             db.session(), session_id, principal.user_id, text, client_msg_id
         )
-        return ChatResult(serialize.message(message, role), created)
+        return ChatResult(
+            serialize.message(message, role).model_dump(mode="json"), created
+        )
 
     def record_quality(
         self, principal: Principal, session_id: str, sample: Mapping[str, float | int]

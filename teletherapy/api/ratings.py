@@ -1,140 +1,16 @@
 """Rating API: the caller's form, one submission, the caller's pending ratings."""
 
 import json
-from typing import Any, Literal
 
-from flask import jsonify, request
+from flask import request
 from flask.typing import ResponseReturnValue
-from pydantic import AwareDatetime, BaseModel, Field
 
-from .. import live
 from ..extensions import db
-from ..models import Rating
 from ..services import ratings as rating_service
 from ..services.errors import Invalid
-from ..times import api_time
-from . import bp, caller, page, page_args, parse
+from . import bp, caller, page, page_args, parse, serialize
 from .docs import operation
-from .schemas import Strict
-
-Perspective = Literal["client", "therapist"]
-
-
-class RatingSubmit(Strict):
-    answers: dict[str, int] = Field(
-        description="item id → JSON integer within the item's range"
-    )
-    meta_answers: dict[str, int] | None = Field(
-        default=None,
-        description="therapist only: the optional meta-perception items",
-    )
-
-
-class ScoresOut(BaseModel):
-    total: float | None
-    subscales: dict[str, float | None]
-
-
-class RatingOut(BaseModel):
-    id: str
-    perspective: Perspective
-    instrument_id: str
-    instrument_version: str
-    answers: dict[str, int]
-    meta_answers: dict[str, int] | None
-    scores: ScoresOut
-    submitted_at: AwareDatetime
-
-
-class RatingCreated(BaseModel):
-    rating: RatingOut
-
-
-class ItemOut(BaseModel):
-    id: str
-    text: str
-    subscale: str
-    min: int
-    max: int
-    anchors: dict[str, str]
-    optional: bool
-
-
-class SubscaleOut(BaseModel):
-    id: str
-    label: str
-    in_total: bool
-
-
-class InstrumentOut(BaseModel):
-    id: str
-    version: str
-    title: str
-    perspective: Perspective
-    subscales: list[SubscaleOut]
-    items: list[ItemOut]
-
-
-class RevealedScores(BaseModel):
-    perspective: Literal["client"]
-    total: float | None
-    subscales: dict[str, float | None]
-
-
-class RatingFormOut(BaseModel):
-    status: Literal["pending", "submitted", "closed"]
-    perspective: Perspective
-    instrument: InstrumentOut | None
-    meta_instrument: InstrumentOut | None
-    closes_at: AwareDatetime
-    submitted_at: AwareDatetime | None
-    rating: RatingOut | None
-    revealed_scores: RevealedScores | None
-    visibility: str
-    rating_url: str
-
-
-class PendingOut(BaseModel):
-    session_id: str
-    perspective: Perspective
-    modality: Literal["video", "audio", "chat", "in_person"]
-    ended_at: AwareDatetime
-    closes_at: AwareDatetime
-    rating_url: str
-
-
-class PendingList(BaseModel):
-    items: list[PendingOut]
-    next: str | None
-
-
-def rating_out(row: Rating) -> dict[str, Any]:
-    return {
-        "id": row.id,
-        "perspective": row.perspective,
-        "instrument_id": row.instrument_id,
-        "instrument_version": row.instrument_version,
-        "answers": row.answers,
-        "meta_answers": row.meta_answers,
-        "scores": {"total": row.total, "subscales": row.subscales},
-        "submitted_at": api_time(row.submitted_at),
-    }
-
-
-def _form_out(form: rating_service.RatingForm) -> dict[str, Any]:
-    own = form.rating
-    return {
-        "status": form.status,
-        "perspective": form.perspective,
-        "instrument": form.instrument.form_dict() if form.instrument else None,
-        "meta_instrument": form.meta.form_dict() if form.meta else None,
-        "closes_at": api_time(form.closes_at),
-        "submitted_at": api_time(own.submitted_at) if own else None,
-        "rating": rating_out(own) if own else None,
-        "revealed_scores": form.revealed,
-        "visibility": form.visibility,
-        "rating_url": live.rating_url(form.session),
-    }
+from .schemas import PendingList, RatingCreated, RatingFormOut, RatingSubmit
 
 
 @bp.get("/sessions/<session_id>/rating")
@@ -147,7 +23,7 @@ def _form_out(form: rating_service.RatingForm) -> dict[str, Any]:
 )
 def rating_detail(session_id: str) -> ResponseReturnValue:
     form = rating_service.open_form(db.session(), caller(), session_id)
-    return jsonify(_form_out(form))
+    return serialize.json(serialize.rating_form(form))
 
 
 def _body() -> tuple[object, object, dict[str, str]]:
@@ -178,7 +54,7 @@ def rating_submit(session_id: str) -> ResponseReturnValue:
     row = rating_service.submit(
         db.session(), user, session, answers, meta_answers, errors=errors
     )
-    return jsonify({"rating": rating_out(row)}), 201
+    return serialize.json(RatingCreated(rating=serialize.rating(row))), 201
 
 
 @bp.get("/ratings/pending")
@@ -195,15 +71,5 @@ def ratings_pending() -> ResponseReturnValue:
     rows = rating_service.pending_for(
         db.session(), caller(), limit=limit + 1, offset=offset
     )
-    items = [
-        {
-            "session_id": p.session.id,
-            "perspective": p.perspective,
-            "modality": p.session.modality,
-            "ended_at": api_time(p.session.ended_at),
-            "closes_at": api_time(p.closes_at),
-            "rating_url": live.rating_url(p.session),
-        }
-        for p in rows
-    ]
-    return jsonify(page(items, limit, offset))
+    items = [serialize.pending(p) for p in rows]
+    return serialize.json(PendingList.model_validate(page(items, limit, offset)))

@@ -9,7 +9,6 @@ from .. import live
 from ..auth import sign_in
 from ..extensions import db, limiter
 from ..services import audit, chat, scheduling, tokens
-from ..times import api_time
 from ..web_auth import api_token
 from . import bp, caller, page, page_args, parse, serialize
 from .docs import build, operation
@@ -56,16 +55,10 @@ def token_create() -> ResponseReturnValue:
     body = parse(TokenRequest)
     user = sign_in.check(body.email, body.password)
     if user is None:
-        from flask import abort
-
         abort(401, description="e-mail or password is wrong, or sign-in is paused")
     token, row = tokens.issue(db.session(), user, current_app.config["TOKEN_TTL_HOURS"])
-    return jsonify(
-        {
-            "token": token,
-            "expires_at": api_time(row.expires_at),
-            "user": serialize.user(user),
-        }
+    return serialize.json(
+        TokenOut(token=token, expires_at=row.expires_at, user=serialize.user(user))
     )
 
 
@@ -86,10 +79,7 @@ def token_delete() -> ResponseReturnValue:
 @bp.get("/me")
 @operation(method="GET", path="/me", summary="The calling user", response=MeOut)
 def me() -> ResponseReturnValue:
-    user = caller()
-    return jsonify(
-        {**serialize.user(user), "email": user.email, "timezone": user.timezone}
-    )
+    return serialize.json(serialize.me(caller()))
 
 
 @bp.get("/sessions")
@@ -104,7 +94,8 @@ def me() -> ResponseReturnValue:
 def sessions_list() -> ResponseReturnValue:
     limit, offset = page_args()
     rows = scheduling.list_for(db.session(), caller(), limit=limit + 1, offset=offset)
-    return jsonify(page([serialize.session(s) for s in rows], limit, offset))
+    items = [serialize.session(s) for s in rows]
+    return serialize.json(SessionList.model_validate(page(items, limit, offset)))
 
 
 @bp.post("/sessions")
@@ -120,7 +111,7 @@ def sessions_list() -> ResponseReturnValue:
 def sessions_create() -> ResponseReturnValue:
     body = parse(SessionCreate)
     row = scheduling.schedule(db.session(), caller(), **body.model_dump())
-    return jsonify(serialize.session(row)), 201
+    return serialize.json(serialize.session(row)), 201
 
 
 @bp.get("/sessions/<session_id>")
@@ -135,7 +126,7 @@ def session_detail(session_id: str) -> ResponseReturnValue:
     row = scheduling.for_participant(db.session(), caller(), session_id)
     audit.record(db.session(), "session.read", caller().id, "session", row.id)
     db.session.commit()
-    return jsonify(serialize.session(row))
+    return serialize.json(serialize.session(row))
 
 
 @bp.post("/sessions/<session_id>/end")
@@ -149,7 +140,7 @@ def session_detail(session_id: str) -> ResponseReturnValue:
 def session_end(session_id: str) -> ResponseReturnValue:
     row = scheduling.end(db.session(), caller(), session_id)
     live.notify_ended(row)
-    return jsonify(serialize.session(row))
+    return serialize.json(serialize.session(row))
 
 
 @bp.post("/sessions/<session_id>/start")
@@ -162,7 +153,7 @@ def session_end(session_id: str) -> ResponseReturnValue:
 )
 def session_start(session_id: str) -> ResponseReturnValue:
     row = scheduling.start_in_person(db.session(), caller(), session_id)
-    return jsonify(serialize.session(row))
+    return serialize.json(serialize.session(row))
 
 
 @bp.post("/sessions/<session_id>/cancel")
@@ -175,7 +166,7 @@ def session_start(session_id: str) -> ResponseReturnValue:
 )
 def session_cancel(session_id: str) -> ResponseReturnValue:
     row = scheduling.cancel(db.session(), caller(), session_id)
-    return jsonify(serialize.session(row))
+    return serialize.json(serialize.session(row))
 
 
 @bp.get("/sessions/<session_id>/messages")
@@ -198,4 +189,4 @@ def session_messages(session_id: str) -> ResponseReturnValue:
         serialize.message(m, row.participant_role(m.sender_id) or "client")
         for m in msgs
     ]
-    return jsonify(page(items, limit, offset))
+    return serialize.json(MessageList.model_validate(page(items, limit, offset)))
