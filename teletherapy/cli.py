@@ -9,9 +9,9 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup, FlaskGroup, with_appcontext
 
-from . import research_cli
 from .extensions import db
 from .private_files import write_private
+from .research import cli as research_cli
 from .services import accounts, migrations
 from .services.errors import ServiceError
 

@@ -16,9 +16,9 @@ import pytest
 from matplotlib.text import Text
 
 from ratings import plots
-from teletherapy import research_cli
 from teletherapy.extensions import db
 from teletherapy.models import ChatMessage
+from teletherapy.research import cli as research_cli
 from teletherapy.services.pseudonyms import pseudonym
 
 from .research_helpers import T0, consent, history

@@ -1,4 +1,4 @@
-"""`teletherapy analyze` and `teletherapy export` (teletherapy/research_cli.py)."""
+"""`teletherapy analyze` and `teletherapy export` (teletherapy/research/cli.py)."""
 
 import json
 import stat
@@ -7,7 +7,7 @@ import click
 import pytest
 
 from ratings.pairs_io import read_pairs_csv
-from teletherapy import research_cli
+from teletherapy.research import cli as research_cli
 
 from .research_helpers import audit_actions, consent, history
 

@@ -1,4 +1,4 @@
-"""services/research.py: who reaches researchers, numbering, filters, quality, frames."""
+"""research/rows.py and analysis.py: who reaches researchers, numbering, filters, frames."""
 
 import subprocess
 import sys
@@ -7,10 +7,10 @@ from datetime import date, timedelta
 import pytest
 
 from teletherapy.extensions import db
-from teletherapy.services import research_analysis
+from teletherapy.research import analysis as research_analysis
+from teletherapy.research.rows import Filters, pair_rows, parse_filters
 from teletherapy.services.errors import Invalid
 from teletherapy.services.pseudonyms import pseudonym
-from teletherapy.services.research import Filters, pair_rows, parse_filters
 
 from .research_helpers import T0, consent, history, rated_session, withdraw
 

@@ -13,7 +13,7 @@ from pydantic import BaseModel
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
 from ..models import MODALITIES
-from ..services.research_export import SHAPES
+from ..research.export import SHAPES
 from .schemas import ErrorOut
 
 
@@ -47,7 +47,7 @@ DESCRIPTIONS = {
 
 
 # The schema of each query parameter, by name (the views parse them with the same
-# rules: api.page_args, services.research_filters, research_export.parse_shape). An
+# rules: api.page_args, research.filters, research.export.parse_shape). An
 # empty research filter is no filter, as the researchers' page form sends it.
 _DATE = {"anyOf": [{"format": "date"}, {"maxLength": 0}]}
 QUERY_SCHEMAS: dict[str, dict[str, Any]] = {

@@ -7,10 +7,11 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from ..extensions import db
-from ..services import research_analysis, research_export
 from ..services.errors import Invalid
-from ..services.research import parse_filters
+from . import analysis as research_analysis
 from . import bp
+from . import export as research_export
+from .filters import parse_filters
 from .present import helpers
 
 

@@ -1,7 +1,7 @@
 """Research consent: give it (for the current text version), withdraw it, read it.
 
 A person's consent is *active* while a row has ``withdrawn_at`` unset. Research
-reads consult active consent at query time (services/research.py), so a
+reads consult active consent at query time (teletherapy/research/rows.py), so a
 withdrawal removes the person's sessions from every later summary and export.
 Giving consent to a newer text version closes the older row and opens a new one;
 the history is kept.

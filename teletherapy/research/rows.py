@@ -26,8 +26,8 @@ from ..models import (
     SessionStatus,
     TherapySession,
 )
-from .pseudonyms import Pseudonymizer
-from .research_filters import FILTER_KEYS, Filters, parse_filters
+from ..services.pseudonyms import Pseudonymizer
+from .filters import FILTER_KEYS, Filters, parse_filters
 
 __all__ = ["FILTER_KEYS", "Filters", "PairRow", "Side", "pair_rows", "parse_filters"]
 

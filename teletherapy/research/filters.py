@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from ..models import MODALITIES
-from .errors import Invalid
+from ..services.errors import Invalid
 
 FILTER_KEYS = ("modality", "instrument", "from", "to", "therapist")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")

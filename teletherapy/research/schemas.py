@@ -1,10 +1,8 @@
-"""Schemas of the research and consent endpoints (they validate and document)."""
+"""Schemas of the research API endpoints (they document the responses)."""
 
 from typing import Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
-
-from .schemas import Strict
+from pydantic import BaseModel, ConfigDict
 
 Modality = Literal["video", "audio", "chat", "in_person"]
 FILTERS = {
@@ -14,28 +12,6 @@ FILTERS = {
     "to": "last session date, YYYY-MM-DD (UTC), inclusive",
     "therapist": "a therapist pseudonym, T-<16 hex digits>",
 }
-
-
-class ConsentUpdate(Strict):
-    research: bool = Field(description="true gives consent, false withdraws it")
-    version: str | None = Field(
-        default=None,
-        max_length=32,
-        description="the consent text version agreed to; required when research is "
-        "true and must be the current one",
-    )
-
-
-class ConsentOut(BaseModel):
-    research: bool
-    version: str = Field(
-        description="the version agreed to while research is true, else the current "
-        "text's version (the one to send with research true)"
-    )
-    current_version: str
-    up_to_date: bool
-    given_at: AwareDatetime | None
-    withdrawn_at: AwareDatetime | None
 
 
 class FormRef(BaseModel):

@@ -6,8 +6,8 @@ subscales, score ranges): item text never leaves the app, licensed or not.
 
 from typing import Any
 
-from .research import PairRow, instruments_in, subscale_names
-from .research_analysis import subscale_column
+from .analysis import subscale_column
+from .rows import PairRow, instruments_in, subscale_names
 
 PSEUDONYMS = (
     "Keyed HMAC-SHA256 of internal random ids with the deployment's secret key "
@@ -155,7 +155,7 @@ def describe_instrument(form: Any) -> dict[str, Any]:
 def _instruments(rows: list[PairRow]) -> list[dict[str, Any]]:
     from ratings import InstrumentError, InstrumentNotFound
 
-    from . import instruments as registry
+    from ..services import instruments as registry
 
     forms = sorted(
         {

@@ -13,10 +13,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..models import Rating, TherapySession
-from . import audit
-from .errors import NotFound
-from .pseudonyms import Pseudonymizer
-from .research import (
+from ..services import audit
+from ..services.errors import NotFound
+from ..services.pseudonyms import Pseudonymizer
+from .rows import (
     Filters,
     PairRow,
     eligible,

@@ -1,25 +1,21 @@
-"""Research API (researchers: pseudonymous, consented data) and /me/consent."""
+"""Research API endpoints (researchers: pseudonymous, consented data), on the api blueprint.
+
+The functions keep the endpoint names ``api.research_*`` (teletherapy/access.py).
+"""
 
 from typing import Any
 
 from flask import Response, jsonify, request
 from flask.typing import ResponseReturnValue
 
+from ..api import bp, caller, page, page_args
+from ..api.docs import operation
 from ..extensions import db
-from ..services import consent, research_analysis, research_export
-from ..services.consent import ConsentStatus
-from ..services.research import PairRow, parse_filters
-from ..times import api_time
-from . import bp, caller, page, page_args, parse
-from .docs import operation
-from .research_schemas import (
-    FILTERS,
-    CodebookOut,
-    ConsentOut,
-    ConsentUpdate,
-    PairList,
-    SummaryOut,
-)
+from . import analysis as research_analysis
+from . import export as research_export
+from .filters import parse_filters
+from .rows import PairRow
+from .schemas import FILTERS, CodebookOut, PairList, SummaryOut
 
 PAGING = {"limit": "1..100", "cursor": "from `next`"}
 
@@ -116,42 +112,3 @@ def research_export_csv() -> ResponseReturnValue:
 def research_codebook() -> ResponseReturnValue:
     caller()
     return jsonify(research_export.codebook_for(db.session()))
-
-
-def consent_out(s: ConsentStatus) -> dict[str, Any]:
-    return {
-        "research": s.research,
-        "version": s.version or s.current_version,
-        "current_version": s.current_version,
-        "up_to_date": s.up_to_date,
-        "given_at": api_time(s.given_at),
-        "withdrawn_at": api_time(s.withdrawn_at),
-    }
-
-
-@bp.get("/me/consent")
-@operation(
-    method="GET",
-    path="/me/consent",
-    summary="Your research consent (clients and therapists)",
-    response=ConsentOut,
-    errors=(403,),
-)
-def consent_detail() -> ResponseReturnValue:
-    return jsonify(consent_out(consent.status(db.session(), caller())))
-
-
-@bp.put("/me/consent")
-@operation(
-    method="PUT",
-    path="/me/consent",
-    summary="Give (research true, current version) or withdraw research consent",
-    body=ConsentUpdate,
-    response=ConsentOut,
-    errors=(400, 403, 422),
-)
-def consent_update() -> ResponseReturnValue:
-    user = caller()
-    body = parse(ConsentUpdate)
-    state = consent.decide(db.session(), user, body.research, body.version)
-    return jsonify(consent_out(state))

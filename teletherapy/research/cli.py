@@ -59,8 +59,8 @@ def analyze(file: Path, as_json: bool, plots_dir: Path | None) -> None:
 @with_appcontext
 def export(out_dir: Path) -> None:
     """The pseudonymous research export: consented, rated sessions only (audited)."""
-    from .extensions import db
-    from .services import research_export
+    from ..extensions import db
+    from . import export as research_export
 
     for path in research_export.export_dir(db.session(), out_dir):
         click.echo(str(path))

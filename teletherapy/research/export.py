@@ -16,11 +16,11 @@ from flask import current_app
 from sqlalchemy.orm import Session
 
 from ..private_files import write_private
-from . import audit
-from .errors import Invalid
-from .research import Filters, PairRow, pair_rows, subscale_names
-from .research_analysis import subscale_column
-from .research_codebook import codebook, codebook_markdown
+from ..services import audit
+from ..services.errors import Invalid
+from .analysis import subscale_column
+from .codebook import codebook, codebook_markdown
+from .rows import Filters, PairRow, pair_rows, subscale_names
 
 SHAPES = ("long", "wide")
 ID_COLUMNS = ["session_id", "dyad_id", "therapist_id", "session_number", "modality"]
