@@ -1,5 +1,6 @@
 """schemathesis over the OpenAPI document: no 5xx, no undocumented status (docs/security.md,
-row 12); query parameters outside their documented schema are refused with a 4xx (row 27).
+row 12), every response's content type and body as the document shows them; query
+parameters outside their documented schema are refused with a 4xx (row 27).
 
 Runs against a SQLite app with a therapist's token; the example count is bounded so the
 whole sweep fits CI. schemathesis needs the app at collection time, but the database
@@ -15,7 +16,11 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error, status_code_conformance
-from schemathesis.specs.openapi.checks import negative_data_rejection
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    negative_data_rejection,
+    response_schema_conformance,
+)
 
 from teletherapy import create_app
 from teletherapy.extensions import db, make_engine
@@ -60,6 +65,14 @@ queried = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", APP).include(
 queried.config.generation.update(modes=[GenerationMode.NEGATIVE])
 
 
+CONFORMANCE = (
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+)
+
+
 @pytest.fixture(scope="module", autouse=True)
 def fuzz_database():  # type: ignore[no-untyped-def]
     db.session.remove()
@@ -76,9 +89,7 @@ def test_api_answers_every_generated_request_without_5xx(case):
     if case.path != "/auth/token" or case.method != "DELETE":  # keep the token alive
         case.headers = {**(case.headers or {}), "Authorization": f"Bearer {TOKEN}"}
     response = case.call()
-    case.validate_response(
-        response, checks=(not_a_server_error, status_code_conformance)
-    )
+    case.validate_response(response, checks=CONFORMANCE)
 
 
 @queried.parametrize()
@@ -88,5 +99,5 @@ def test_api_refuses_query_parameters_outside_their_schema(case):
     response = case.call()
     case.validate_response(
         response,
-        checks=(not_a_server_error, status_code_conformance, negative_data_rejection),
+        checks=(*CONFORMANCE, negative_data_rejection),
     )
