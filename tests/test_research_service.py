@@ -195,3 +195,13 @@ def test_heavy_libraries_are_not_imported_at_app_start():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert out.stdout.strip() == "[]"
+
+
+def test_export_header_and_codebook_read_one_column_list():
+    from teletherapy.research import codebook, export
+
+    subs = ["bond", "score"]  # "score" is reserved: client_score_subscale
+    book = codebook.columns(subs)
+    assert export.wide_columns(subs) == [c["name"] for c in book["wide"]]
+    assert export.long_columns(subs) == [c["name"] for c in book["long"]]
+    assert "client_score_subscale" in export.wide_columns(subs)

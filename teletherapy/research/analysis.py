@@ -16,6 +16,7 @@ from ..models import Rating, TherapySession
 from ..services import audit
 from ..services.errors import NotFound
 from ..services.pseudonyms import Pseudonymizer
+from .columns import subscale_column
 from .rows import (
     Filters,
     PairRow,
@@ -27,12 +28,6 @@ from .rows import (
 )
 
 PLOT_FORMATS = {"svg": "image/svg+xml", "png": "image/png"}
-RESERVED = {"score", "meta", "id"}  # client_<x> names read_pairs_csv keeps for itself
-
-
-def subscale_column(name: str) -> str:
-    """The part after client_/therapist_ for a subscale (never a reserved name)."""
-    return f"{name}_subscale" if name in RESERVED else name
 
 
 def frame(rows: list[PairRow]) -> Any:

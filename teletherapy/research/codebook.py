@@ -6,7 +6,8 @@ subscales, score ranges): item text never leaves the app, licensed or not.
 
 from typing import Any
 
-from .analysis import subscale_column
+from . import columns as export_columns
+from .columns import Column
 from .rows import PairRow, instruments_in, subscale_names
 
 PSEUDONYMS = (
@@ -14,104 +15,18 @@ PSEUDONYMS = (
     "(first 16 hex digits, prefixed S- session, D- dyad, T- therapist): stable within "
     "one deployment, unlinkable to names or e-mail addresses without the key."
 )
-FIXED = {
-    "session_id": ("text", "Pseudonym of the session (S-…)."),
-    "dyad_id": ("text", "Pseudonym of the client–therapist pair (D-…)."),
-    "therapist_id": (
-        "text",
-        "Pseudonym of the therapist (T-…); dyads nest in therapists.",
-    ),
-    "session_number": (
-        "integer",
-        "Position of the session among the dyad's ended sessions, oldest = 1, counted "
-        "before any filter; a gap is a session not rated by both or filtered out.",
-    ),
-    "modality": (
-        "text",
-        "How the session took place: video, audio, chat or in_person.",
-    ),
-    "instrument_client": ("text", "Id of the client's form (see Instruments)."),
-    "instrument_client_version": ("text", "Version of the client's form."),
-    "instrument_therapist": ("text", "Id of the therapist's form (see Instruments)."),
-    "instrument_therapist_version": ("text", "Version of the therapist's form."),
-    "client_score": ("number", "Client's total score on their form."),
-    "therapist_score": ("number", "Therapist's total score on their form."),
-    "difference": (
-        "number",
-        "client_score − therapist_score (positive: client higher).",
-    ),
-    "perspective": ("text", "Who rated: client or therapist."),
-    "instrument_id": ("text", "Id of the rater's form (see Instruments)."),
-    "instrument_version": ("text", "Version of the rater's form."),
-    "total": (
-        "number",
-        "The rater's total score; blank when too many answers were missing.",
-    ),
-    "rtt_ms": (
-        "number",
-        "Median round-trip time (ms) of the session's connection-quality samples from "
-        "both participants; blank when none were recorded (in person, chat).",
-    ),
-    "packet_loss_pct": ("number", "Mean packet loss (%) of the same samples."),
-    "quality_samples": ("integer", "Number of connection-quality samples."),
-}
-WIDE_FIXED = [
-    "session_id",
-    "dyad_id",
-    "therapist_id",
-    "session_number",
-    "modality",
-    "instrument_client",
-    "instrument_client_version",
-    "instrument_therapist",
-    "instrument_therapist_version",
-    "client_score",
-    "therapist_score",
-    "difference",
-]
-LONG_FIXED = [
-    "session_id",
-    "dyad_id",
-    "therapist_id",
-    "session_number",
-    "modality",
-    "perspective",
-    "instrument_id",
-    "instrument_version",
-    "total",
-]
-QUALITY = ["rtt_ms", "packet_loss_pct", "quality_samples"]
 
 
-def _col(name: str, kind: str, description: str) -> dict[str, str]:
-    return {"name": name, "type": kind, "description": description}
-
-
-def _subscale_text(name: str, who: str) -> str:
-    return (
-        f"{who} score on the subscale '{name}' (see Instruments for its range); blank "
-        "when the subscale was not asked (e.g. digital in person) or not scorable."
-    )
+def _col(c: Column) -> dict[str, str]:
+    return {"name": c.name, "type": c.type, "description": c.description}
 
 
 def columns(subscales: list[str]) -> dict[str, list[dict[str, str]]]:
-    wide = [_col(n, *FIXED[n]) for n in WIDE_FIXED]
-    for who in ("client", "therapist"):
-        wide += [
-            _col(
-                f"{who}_{subscale_column(s)}",
-                "number",
-                _subscale_text(s, who.title() + "'s"),
-            )
-            for s in subscales
-        ]
-    long = [_col(n, *FIXED[n]) for n in LONG_FIXED]
-    long += [
-        _col(f"subscale_{s}", "number", _subscale_text(s, "The rater's"))
-        for s in subscales
-    ]
-    quality = [_col(n, *FIXED[n]) for n in QUALITY]
-    return {"wide": wide + quality, "long": long + quality}
+    """Every column of each export shape, described (the list is columns.py's)."""
+    return {
+        "wide": [_col(c) for c in export_columns.wide(subscales)],
+        "long": [_col(c) for c in export_columns.long(subscales)],
+    }
 
 
 def _range(items: list[Any], scoring: str) -> list[float] | None:

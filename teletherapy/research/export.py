@@ -18,13 +18,11 @@ from sqlalchemy.orm import Session
 from ..private_files import write_private
 from ..services import audit
 from ..services.errors import Invalid
-from .analysis import subscale_column
+from . import columns as export_columns
 from .codebook import codebook, codebook_markdown
 from .rows import Filters, PairRow, pair_rows, subscale_names
 
 SHAPES = ("long", "wide")
-ID_COLUMNS = ["session_id", "dyad_id", "therapist_id", "session_number", "modality"]
-QUALITY_COLUMNS = ["rtt_ms", "packet_loss_pct", "quality_samples"]
 
 
 def parse_shape(value: str | None) -> str:
@@ -49,23 +47,13 @@ def _quality(r: PairRow) -> list[Any]:
 
 
 def wide_columns(subscales: list[str]) -> list[str]:
-    sides = [
-        f"{p}_{subscale_column(s)}" for p in ("client", "therapist") for s in subscales
-    ]
-    instruments = [
-        "instrument_client",
-        "instrument_client_version",
-        "instrument_therapist",
-        "instrument_therapist_version",
-    ]
-    scores = ["client_score", "therapist_score", "difference"]
-    return [*ID_COLUMNS, *instruments, *scores, *sides, *QUALITY_COLUMNS]
+    """The header of ``wide``; wide_rows writes its cells in this order."""
+    return [c.name for c in export_columns.wide(subscales)]
 
 
 def long_columns(subscales: list[str]) -> list[str]:
-    rating = ["perspective", "instrument_id", "instrument_version", "total"]
-    subs = [f"subscale_{s}" for s in subscales]
-    return [*ID_COLUMNS, *rating, *subs, *QUALITY_COLUMNS]
+    """The header of ``long``; long_rows writes its cells in this order."""
+    return [c.name for c in export_columns.long(subscales)]
 
 
 def wide_rows(rows: list[PairRow], subscales: list[str]) -> Iterable[list[Any]]:

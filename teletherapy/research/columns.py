@@ -1,0 +1,113 @@
+"""The one list of the research export's columns: names, types and meanings.
+
+``export.py`` writes these columns in this order and ``codebook.py`` describes
+them from the same list, so the two cannot drift apart. A subscale adds one
+column per side in ``wide`` (``client_<s>``, ``therapist_<s>``) and one in
+``long`` (``subscale_<s>``), between the fixed columns and the quality ones.
+"""
+
+from dataclasses import dataclass
+
+RESERVED = {"score", "meta", "id"}  # client_<x> names read_pairs_csv keeps for itself
+SIDES = ("client", "therapist")
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str  # text, integer or number
+    description: str
+
+
+_IDS = [
+    Column("session_id", "text", "Pseudonym of the session (S-…)."),
+    Column("dyad_id", "text", "Pseudonym of the client–therapist pair (D-…)."),
+    Column(
+        "therapist_id",
+        "text",
+        "Pseudonym of the therapist (T-…); dyads nest in therapists.",
+    ),
+    Column(
+        "session_number",
+        "integer",
+        "Position of the session among the dyad's ended sessions, oldest = 1, counted "
+        "before any filter; a gap is a session not rated by both or filtered out.",
+    ),
+    Column(
+        "modality",
+        "text",
+        "How the session took place: video, audio, chat or in_person.",
+    ),
+]
+WIDE_FIXED = [
+    *_IDS,
+    Column("instrument_client", "text", "Id of the client's form (see Instruments)."),
+    Column("instrument_client_version", "text", "Version of the client's form."),
+    Column(
+        "instrument_therapist", "text", "Id of the therapist's form (see Instruments)."
+    ),
+    Column("instrument_therapist_version", "text", "Version of the therapist's form."),
+    Column("client_score", "number", "Client's total score on their form."),
+    Column("therapist_score", "number", "Therapist's total score on their form."),
+    Column(
+        "difference",
+        "number",
+        "client_score − therapist_score (positive: client higher).",
+    ),
+]
+LONG_FIXED = [
+    *_IDS,
+    Column("perspective", "text", "Who rated: client or therapist."),
+    Column("instrument_id", "text", "Id of the rater's form (see Instruments)."),
+    Column("instrument_version", "text", "Version of the rater's form."),
+    Column(
+        "total",
+        "number",
+        "The rater's total score; blank when too many answers were missing.",
+    ),
+]
+QUALITY = [
+    Column(
+        "rtt_ms",
+        "number",
+        "Median round-trip time (ms) of the session's connection-quality samples from "
+        "both participants; blank when none were recorded (in person, chat).",
+    ),
+    Column("packet_loss_pct", "number", "Mean packet loss (%) of the same samples."),
+    Column("quality_samples", "integer", "Number of connection-quality samples."),
+]
+
+
+def subscale_column(name: str) -> str:
+    """The part after client_/therapist_ for a subscale (never a reserved name)."""
+    return f"{name}_subscale" if name in RESERVED else name
+
+
+def _subscale_text(name: str, who: str) -> str:
+    return (
+        f"{who} score on the subscale '{name}' (see Instruments for its range); blank "
+        "when the subscale was not asked (e.g. digital in person) or not scorable."
+    )
+
+
+def wide(subscales: list[str]) -> list[Column]:
+    """``wide``: one row per rated session (the input format of ``teletherapy analyze``)."""
+    sides = [
+        Column(
+            f"{side}_{subscale_column(s)}",
+            "number",
+            _subscale_text(s, side.title() + "'s"),
+        )
+        for side in SIDES
+        for s in subscales
+    ]
+    return [*WIDE_FIXED, *sides, *QUALITY]
+
+
+def long(subscales: list[str]) -> list[Column]:
+    """``long``: one row per rating, two per session."""
+    subs = [
+        Column(f"subscale_{s}", "number", _subscale_text(s, "The rater's"))
+        for s in subscales
+    ]
+    return [*LONG_FIXED, *subs, *QUALITY]
