@@ -1,15 +1,16 @@
 """Compare client and therapist alliance ratings: the JSON summary researchers read.
 
-``summarize(df)`` returns one block of statistics plus extra blocks, as docs/research.md
-("The summary and the null-with-reason scheme") lists them. Every value the data cannot
-support is null, and the enclosing object's ``reasons`` map says why (see
-ratings._stats_common and docs/research.md). Heavy libraries (pingouin, statsmodels) are
+``summarize(df)`` (a frame, e.g. from ``read_pairs_csv``) and ``summarize_records``
+(typed ``ratings.pairs.PairRecord`` rows) return one block of statistics plus extra blocks,
+as docs/research.md ("The summary and the null-with-reason scheme") lists them. Every
+value the data cannot support is null, and the enclosing object's ``reasons`` map says
+why (see ratings._stats_common and docs/research.md). Heavy libraries (pingouin, statsmodels) are
 imported only inside the functions that need them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -35,10 +36,10 @@ from ._stats_paired import (
     spearman,
     wilcoxon,
 )
+from .pairs import REQUIRED, PairRecord, records_frame
 from .pairs_io import (
     MEASURE_COLUMNS,
     PREDICTION_COLUMNS,
-    REQUIRED,
     PairsFormatError,
     subscale_names,
 )
@@ -52,6 +53,7 @@ __all__ = [
     "rm_bland_altman",
     "rm_corr",
     "summarize",
+    "summarize_records",
 ]
 
 SCHEMA_VERSION = 1
@@ -165,10 +167,12 @@ def summarize(
     include_multilevel: bool = True,
     rupture_sd: float = 1.0,
     scale_midpoint: float | None = None,
+    multilevel_reason: str | None = None,
 ) -> Json:
     """The JSON summary comparing client and therapist ratings (see module docstring).
 
-    ``include_multilevel=False`` skips the MixedLM block (the slow part on large exports);
+    ``include_multilevel=False`` skips the MixedLM block (the slow part on large exports),
+    with ``multilevel_reason`` as the caller's reason for skipping it;
     ``rupture_sd`` is the rupture threshold in SDs of the dyad's own series (1 = Strauss et al.
     2006, 2 = Stiles et al. 2004); ``scale_midpoint`` centres the response surface (Shanock et
     al. 2010), else the grand mean is used.
@@ -189,7 +193,8 @@ def summarize(
     else:
         summary["multilevel"] = None
         reasons["multilevel"] = (
-            "not requested (summarize(..., include_multilevel=False))"
+            multilevel_reason
+            or "not requested (summarize(..., include_multilevel=False))"
         )
     if "outcome" in frame:
         surface = _on(response_surface, frame, scale_midpoint=scale_midpoint)
@@ -202,6 +207,11 @@ def summarize(
     attempt(summary, "meta_perception", None, lambda _: dyadic.meta_perception(frame))
     attempt(summary, "quality", None, lambda _: dyadic.quality(frame))
     return finalize(summary)
+
+
+def summarize_records(records: Sequence[PairRecord], **options: Any) -> Json:
+    """``summarize`` of typed records (ratings.pairs.records_frame); same options."""
+    return summarize(records_frame(records), **options)
 
 
 def _by_modality(frame: pd.DataFrame, reasons: Reasons) -> Json:

@@ -25,11 +25,12 @@ from typing import IO
 import numpy as np
 import pandas as pd
 
-REQUIRED = ("dyad_id", "session_number", "client_score", "therapist_score")
+from .pairs import REQUIRED as REQUIRED
+from .pairs import RESERVED_SUFFIXES as RESERVED_SUFFIXES
+
 TEXT_COLUMNS = ("modality", "therapist_id")
 MEASURE_COLUMNS = ("outcome", "rtt_ms", "packet_loss_pct")
 PREDICTION_COLUMNS = ("client_meta", "therapist_meta")
-RESERVED_SUFFIXES = ("score", "meta", "id")
 SUBSCALE_PATTERN = re.compile(r"client_([a-z][a-z0-9_]*)")
 PREFIXED = re.compile(r"(client|therapist)_([a-z][a-z0-9_]*)")
 HEADER_ROW = 1

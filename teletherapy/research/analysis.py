@@ -12,11 +12,12 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ratings.pairs import PairRecord, records_frame
+
 from ..models import Rating, TherapySession
 from ..services import audit
 from ..services.errors import NotFound
 from ..services.pseudonyms import Pseudonymizer
-from .columns import subscale_column
 from .rows import (
     Filters,
     PairRow,
@@ -24,40 +25,28 @@ from .rows import (
     instruments_in,
     numbered_sessions,
     pair_rows,
-    subscale_names,
 )
 
 PLOT_FORMATS = {"svg": "image/svg+xml", "png": "image/png"}
 
 
-def frame(rows: list[PairRow]) -> Any:
-    """The pandas frame ``ratings.analysis.summarize`` reads (docs/research.md, Input)."""
-    import pandas as pd
-
-    subs = subscale_names(rows)
-    records = []
-    for r in rows:
-        record: dict[str, Any] = {
-            "dyad_id": r.dyad_pid,
-            "session_number": r.session_number,
-            "client_score": r.client.total,
-            "therapist_score": r.therapist.total,
-            "modality": r.modality,
-            "therapist_id": r.therapist_pid,
-            "rtt_ms": r.rtt_ms,
-            "packet_loss_pct": r.packet_loss_pct,
-        }
-        for name in subs:
-            column = subscale_column(name)
-            record[f"client_{column}"] = r.client.subscales.get(name)
-            record[f"therapist_{column}"] = r.therapist.subscales.get(name)
-        records.append(record)
-    columns = ["dyad_id", "session_number", "client_score", "therapist_score"]
-    df = pd.DataFrame.from_records(records, columns=columns if not records else None)
-    for col in ("client_score", "therapist_score", "rtt_ms", "packet_loss_pct"):
-        if col in df:
-            df[col] = df[col].astype(float)
-    return df
+def records(rows: list[PairRow]) -> list[PairRecord]:
+    """The rows as ``ratings``' typed pair records (docs/research.md, Input)."""
+    return [
+        PairRecord(
+            dyad_id=r.dyad_pid,
+            session_number=r.session_number,
+            client_score=r.client.total,
+            therapist_score=r.therapist.total,
+            modality=r.modality,
+            therapist_id=r.therapist_pid,
+            rtt_ms=r.rtt_ms,
+            packet_loss_pct=r.packet_loss_pct,
+            client_subscales=r.client.subscales,
+            therapist_subscales=r.therapist.subscales,
+        )
+        for r in rows
+    ]
 
 
 def analyse(rows: list[PairRow], filters: Filters, *, full: bool) -> dict[str, Any]:
@@ -65,19 +54,20 @@ def analyse(rows: list[PairRow], filters: Filters, *, full: bool) -> dict[str, A
 
     ``full``: fit the multilevel models unless there are more pairs than
     RESEARCH_MULTILEVEL_MAX_PAIRS (they take minutes on large data)."""
-    from ratings.analysis import summarize
+    from ratings.analysis import summarize_records
 
     limit = int(current_app.config.get("RESEARCH_MULTILEVEL_MAX_PAIRS", 2000))
     multilevel = full and len(rows) <= limit
-    summary = summarize(frame(rows), include_multilevel=multilevel)
-    if not multilevel:
-        summary["reasons"]["multilevel"] = (
-            f"not fitted here: more than {limit} pairs; run `teletherapy analyze` on the "
-            "export"
-            if full
-            else "not fitted on the dashboard (it is slow); see the API summary or "
-            "`teletherapy analyze`"
-        )
+    reason = (
+        f"not fitted here: more than {limit} pairs; run `teletherapy analyze` on the "
+        "export"
+        if full
+        else "not fitted on the dashboard (it is slow); see the API summary or "
+        "`teletherapy analyze`"
+    )
+    summary = summarize_records(
+        records(rows), include_multilevel=multilevel, multilevel_reason=reason
+    )
     summary["filters"] = filters.as_args()
     summary["instruments"] = instruments_in(rows)
     return summary
@@ -120,7 +110,7 @@ def plot(db: Session, actor_id: str, filters: Filters, kind: str, fmt: str) -> b
     plot_mimetype(kind, fmt)
     rows = pair_rows(db, filters)
     _record(db, "research.plot", actor_id, filters, kind=kind, n_pairs=len(rows))
-    df = frame(rows)
+    df = records_frame(records(rows))
     # Only the trajectories mark ruptures from the summary; the others need none.
     result = (
         analyse(rows, filters, full=False) if kind == "trajectories" and rows else None

@@ -8,7 +8,8 @@ column per side in ``wide`` (``client_<s>``, ``therapist_<s>``) and one in
 
 from dataclasses import dataclass
 
-RESERVED = {"score", "meta", "id"}  # client_<x> names read_pairs_csv keeps for itself
+from ratings.pairs import subscale_column
+
 SIDES = ("client", "therapist")
 
 
@@ -76,11 +77,6 @@ QUALITY = [
     Column("packet_loss_pct", "number", "Mean packet loss (%) of the same samples."),
     Column("quality_samples", "integer", "Number of connection-quality samples."),
 ]
-
-
-def subscale_column(name: str) -> str:
-    """The part after client_/therapist_ for a subscale (never a reserved name)."""
-    return f"{name}_subscale" if name in RESERVED else name
 
 
 def _subscale_text(name: str, who: str) -> str:
