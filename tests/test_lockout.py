@@ -185,3 +185,31 @@ def test_unknown_unlocked_and_locked_accounts_answer_in_the_same_time(scrypt_app
                 timings[name].append(time.perf_counter() - start)
     medians = {name: statistics.median(t) for name, t in timings.items()}
     assert max(medians.values()) < 1.5 * min(medians.values()), medians
+
+
+def test_the_account_limit_counts_every_spelling_of_one_address(limited_app):
+    """The per-account limit keys on the address as accounts store it (Unicode NFC,
+    case), not on the typed text: otherwise each spelling is a fresh bucket, and the
+    limit that bounds guessing spread over many addresses is multiplied."""
+    tag = uuid.uuid4().hex[:8]
+    with limited_app.app_context():
+        accounts.create_user(
+            db.session,
+            email=f"jos\u00e9-{tag}@example.org",
+            name="Spelling Test",
+            role="therapist",
+            password=PASSWORD,
+            actor_id=None,
+        )
+    spellings = [
+        f"jos\u00e9-{tag}@example.org",
+        f"jose\u0301-{tag}@example.org",  # decomposed é: the same account
+        f" JOS\u00c9-{tag}@Example.ORG ",
+    ]
+    client = limited_app.test_client()
+    answers = [
+        send(client, spellings[i % 3], WRONG, f"192.0.2.{10 + i}").status_code
+        for i, send in enumerate([_login, _token] * 5)
+    ]
+    # one bucket of 7 for the account, whatever the spelling or the way in
+    assert answers == [401] * 7 + [429] * 3

@@ -1,6 +1,6 @@
 """API views: parse, call one service, serialize."""
 
-from flask import abort, current_app, jsonify, request
+from flask import abort, current_app, jsonify
 from flask.typing import ResponseReturnValue
 
 import signaling
@@ -23,16 +23,6 @@ from .schemas import (
 )
 
 
-def _auth_limit() -> str:
-    return str(current_app.config["AUTH_RATE_LIMIT"])
-
-
-def _account_key() -> str:
-    data = request.get_json(silent=True)
-    email = data.get("email") if isinstance(data, dict) else None
-    return f"account:{str(email).strip().lower()[:254]}" if email else "account:-"
-
-
 @bp.get("/openapi.json")
 @operation(method="GET", path="/openapi.json", summary="This document", public=True)
 def openapi() -> ResponseReturnValue:
@@ -40,8 +30,8 @@ def openapi() -> ResponseReturnValue:
 
 
 @bp.post("/auth/token")
-@limiter.limit(_auth_limit)
-@limiter.limit(_auth_limit, key_func=_account_key, deduct_when=sign_in.counted_failure)
+@limiter.limit(sign_in.auth_limit)
+@sign_in.account_limit
 @operation(
     method="POST",
     path="/auth/token",

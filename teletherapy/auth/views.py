@@ -5,7 +5,6 @@ from urllib.parse import urlsplit
 from zoneinfo import available_timezones
 
 from flask import (
-    current_app,
     flash,
     jsonify,
     redirect,
@@ -27,14 +26,6 @@ from . import bp, sign_in
 from .forms import LoginForm, SettingsForm
 
 
-def _auth_limit() -> str:
-    return str(current_app.config["AUTH_RATE_LIMIT"])
-
-
-def _account_key() -> str:
-    return "login:" + (request.form.get("email") or "-").strip().lower()[:254]
-
-
 def _safe_next(target: str | None) -> str:
     if (
         not target
@@ -47,13 +38,8 @@ def _safe_next(target: str | None) -> str:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(_auth_limit, methods=["POST"])
-@limiter.limit(
-    _auth_limit,
-    methods=["POST"],
-    key_func=_account_key,
-    deduct_when=sign_in.counted_failure,
-)
+@limiter.limit(sign_in.auth_limit, methods=["POST"])
+@sign_in.account_limit
 def login() -> ResponseReturnValue:
     if current_user.is_authenticated:
         return redirect(url_for("dashboard.index"))

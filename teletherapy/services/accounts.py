@@ -98,7 +98,7 @@ def check_login(
     tells whether an account exists. A lock holds one address out of one account.
     """
     key = normalize_login(email)
-    account, address = hashlib.sha256(key.encode()).hexdigest(), address[:64]
+    account, address = account_id(email), address[:64]
     user = None if "\x00" in key else db.scalar(select(User).where(User.email == key))
     now = datetime.now(UTC)
     locked = lockout.is_locked(db, account, address, now)
@@ -150,6 +150,13 @@ def normalize_login(email: str) -> str:
         return normalize_email(email)
     except Invalid:
         return email.strip().lower()
+
+
+def account_id(email: str) -> str:
+    """What lock-out and the per-account rate limit count under: a digest of the
+    address as accounts store it, so every spelling of one address is one account
+    and unknown addresses are never stored in clear."""
+    return hashlib.sha256(normalize_login(email).encode()).hexdigest()
 
 
 def rotate_nonce(db: Session, user: User) -> None:
