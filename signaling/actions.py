@@ -58,19 +58,23 @@ def _require_active(hub: Hub, connection: Connection) -> None:
 
 
 def _require_credential(hub: Hub, connection: Connection) -> None:
-    """The credential that opened the socket must still hold (``join``, ``end``);
-    if not, every socket it opened closes with the policy's reason."""
-    denied = hub.policy.check_credential(connection.principal)
+    """The credential that opened the socket must still hold (``join``, ``end``):
+    not past ``expires_at`` (the hub's wall clock), then not revoked or ended
+    (the policy). If not, every socket it opened closes with the reason."""
+    principal = connection.principal
+    lapsed = (
+        principal.expires_at is not None and hub.wall_clock() >= principal.expires_at
+    )
+    denied = Denied("session_expired") if lapsed else None
+    denied = denied or hub.policy.check_credential(principal)
     if denied is None:
         return
     from signaling import disconnect_credential  # late: the package imports us
 
-    credential = connection.principal.credential
-    body = error_body(denied.code, denied.message)
-    if not disconnect_credential(
-        credential, code=body["code"], message=body["message"]
-    ):
-        _emit("error", body, connection.sid)  # a policy without credential names
+    code, message = denied.code, denied.message
+    if not disconnect_credential(principal.credential, code=code, message=message):
+        body = error_body(code, message)  # a policy without credential names
+        _emit("error", body, connection.sid)
         server().disconnect(connection.sid, namespace=NAMESPACE)
     raise SignalingError("unauthenticated", "sign in again")
 

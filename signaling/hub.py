@@ -84,6 +84,7 @@ class Hub:
     ) -> None:
         self.policy = policy
         self.admission = admission or Admission()
+        self.wall_clock = wall_clock
         self.deadlines = Deadlines(wall_clock)
         self.gc_tuning = gc_tuning or GcTuning(enabled=False)
         self.presence = presence

@@ -34,9 +34,9 @@ Rules an implementation must keep:
   lapses: the hub closes the socket at ``expires_at`` (``session_expired``), and
   :func:`signaling.disconnect_credential` closes it on revocation.
 - ``check_credential`` answers ``None`` while that credential still holds (it
-  runs on ``join`` and ``end``), ``Denied("signed_out")`` once it was revoked or
-  replaced, ``Denied("session_expired")`` once it lapsed; signaling then closes
-  every socket that credential opened.
+  runs on ``join`` and ``end``, after signaling's own ``expires_at`` check, which
+  answers ``session_expired``), ``Denied("signed_out")`` once it was revoked or
+  replaced; signaling then closes every socket that credential opened.
 - Contexts: ``identify``, ``is_active``, ``check_credential``, ``can_join``,
   ``chat_history``, ``ice_servers``, ``mark_live`` and ``end_session`` (the
   ``connect``, ``join`` and ``end`` events) run in a request context built from the socket's
@@ -135,7 +135,8 @@ class Policy(Protocol):
 
     def check_credential(self, principal: Principal) -> Denied | None:
         """``None`` while the credential that opened the socket holds; else
-        ``Denied("signed_out")`` (revoked) or ``Denied("session_expired")``."""
+        ``Denied("signed_out")`` (revoked, ended). Signaling refuses a credential
+        past its ``expires_at`` (``session_expired``) before asking."""
         ...
 
     def allows(self, principal: Principal, event: str) -> bool:

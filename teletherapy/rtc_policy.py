@@ -1,7 +1,6 @@
 """The application's answers to signaling's questions (signaling.policy.Policy)."""
 
 import logging
-import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -23,7 +22,6 @@ from .services.errors import ServiceError
 from .services.quality import QualityWriter
 
 logger = logging.getLogger("teletherapy.rtc")
-SESSION_EXPIRED = "your sign-in reached its time limit; sign in again"
 # Built once: a statement built per call leaves reference cycles (its bind
 # parameters) for the garbage collector, whose full passes stall every socket.
 _CHAT_CHECK = (
@@ -78,12 +76,8 @@ class RtcPolicy:
     def check_credential(self, principal: Principal) -> Denied | None:
         """On join and end: the token is still valid, or the cookie is the same
         login (same nonce: no logout since) within its absolute limit. An open
-        socket is activity, so the idle limit applies at connect only."""
-        lapsed = (
-            principal.expires_at is not None and time.time() >= principal.expires_at
-        )
-        if lapsed:
-            return Denied("session_expired", SESSION_EXPIRED)
+        socket is activity, so the idle limit applies at connect only; signaling
+        itself refuses a credential past its ``expires_at``."""
         if principal.credential.startswith("token:"):
             valid = tokens.credential_valid(db.session(), principal.credential)
         else:
@@ -91,7 +85,7 @@ class RtcPolicy:
             valid = login is not None and (
                 web_auth.login_credential(*login) == principal.credential
             )
-        return None if valid else Denied("signed_out", "signed out; sign in again")
+        return None if valid else Denied("signed_out")
 
     def allows(self, principal: Principal, event: str) -> bool:
         return principal.role in SOCKET_ACCESS.get(event, frozenset())

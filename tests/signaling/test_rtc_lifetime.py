@@ -66,6 +66,23 @@ def test_join_rechecks_the_credential(connect: Any, policy: FakePolicy) -> None:
     assert therapist.connected
 
 
+def test_join_refuses_a_lapsed_credential_itself(
+    app: Flask, connect: Any, policy: FakePolicy
+) -> None:
+    policy.expires["token-c1"] = time.time() + 3600
+    client = connect("c1")
+    signaling.current_hub(app).wall_clock = lambda: time.time() + 7200
+    expect_error(client.call("join", {"session_id": "s1"}), "unauthenticated")
+    assert "check_credential" not in policy.calls  # the lapse is signaling's
+    assert not client.connected
+    assert _errors(client) == [
+        {
+            "code": "session_expired",
+            "message": "your sign-in reached its time limit; sign in again",
+        }
+    ]
+
+
 def test_end_rechecks_the_credential(connect: Any, policy: FakePolicy) -> None:
     therapist = connect("t1")
     therapist.join()
