@@ -37,8 +37,8 @@ from signaling.hub import (
     EXTENSION_KEY,
     NAMESPACE,
     Hub,
+    close_sockets,
     current_hub,
-    server,
     socketio,
     user_room,
 )
@@ -174,7 +174,7 @@ def disconnect_user(user_id: str, app: Flask | None = None) -> int:
     """
     hub = current_hub(app)
     sids = hub.presence.connections(user_id) | hub.local_sids(user_id)
-    return _close(sids, user_room(user_id), SIGNED_OUT)
+    return close_sockets(sids, user_room(user_id), SIGNED_OUT)
 
 
 def disconnect_credential(
@@ -197,12 +197,4 @@ def disconnect_credential(
     hub = current_hub(app)
     key = credential_key(credential)
     sids = hub.presence.connections(key) | hub.local_credential_sids(credential)
-    return _close(sids, key, error_body(code, message))
-
-
-def _close(sids: set[str], room: str, body: Mapping[str, str]) -> int:
-    """Tell ``room`` why, then disconnect ``sids`` (remote ones via the queue)."""
-    server().emit("error", dict(body), to=room, namespace=NAMESPACE)
-    for sid in sorted(sids):
-        server().disconnect(sid, namespace=NAMESPACE)
-    return len(sids)
+    return close_sockets(sids, key, error_body(code, message))

@@ -80,8 +80,7 @@ def on_connect(auth: object = None) -> None:
     principal = _identify(hub, auth)
     if principal is None:
         raise _refuse("unauthenticated", "sign in again")
-    open_sockets = hub.presence.connections(principal.user_id)
-    if not hub.admission.room_for_one_more(len(open_sockets)):
+    if not _room_for_one_more(hub, principal.user_id):
         raise _refuse("too_many_connections", TOO_MANY_SOCKETS)
     sid = _sid()
     try:
@@ -98,6 +97,14 @@ def _attempt(hub: Hub, address: str) -> bool:
     except Exception as exc:  # boundary: a broken limit store refuses, never crashes
         _log_failure("connect limit", exc)
         raise _refuse("internal", "the server could not register you") from None
+
+
+def _room_for_one_more(hub: Hub, user_id: str) -> bool:
+    """Under the per-account socket limit; no presence round trip without one."""
+    if hub.admission.max_sockets_per_user is None:
+        return True
+    open_sockets = hub.presence.connections(user_id)
+    return hub.admission.room_for_one_more(len(open_sockets))
 
 
 def _identify(hub: Hub, auth: object) -> Principal | None:

@@ -23,7 +23,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -114,15 +114,16 @@ class Hub:
 
     def local_sids(self, user_id: str) -> set[str]:
         """Sids of ``user_id`` connected to this process."""
-        with self._lock:
-            conns = list(self._connections.values())
-        return {c.sid for c in conns if c.principal.user_id == user_id}
+        return self._local_sids(lambda p: p.user_id == user_id)
 
     def local_credential_sids(self, credential: str) -> set[str]:
         """Sids opened with ``credential`` in this process."""
+        return self._local_sids(lambda p: p.credential == credential)
+
+    def _local_sids(self, predicate: Callable[[Principal], bool]) -> set[str]:
         with self._lock:
             conns = list(self._connections.values())
-        return {c.sid for c in conns if c.principal.credential == credential}
+        return {c.sid for c in conns if predicate(c.principal)}
 
     def add(self, connection: Connection) -> None:
         """Register a new connection; watch its credential's deadline."""
@@ -240,8 +241,7 @@ class Hub:
         first gets ``error`` ``session_expired``. Returns how many."""
         closing = [sid for sid in self.deadlines.due() if self.get(sid) is not None]
         for sid in closing:
-            server().emit("error", SESSION_EXPIRED, to=sid, namespace=NAMESPACE)
-            server().disconnect(sid, namespace=NAMESPACE)
+            close_sockets({sid}, sid, SESSION_EXPIRED)
         return len(closing)
 
     def _expiry_loop(self) -> None:
@@ -304,3 +304,11 @@ def current_hub(app: Flask | None = None) -> Hub:
 def server() -> Any:
     """The bound python-socketio server (untyped library object)."""
     return socketio.server
+
+
+def close_sockets(sids: set[str], room: str, body: Mapping[str, str]) -> int:
+    """Tell ``room`` why, then disconnect ``sids`` (remote ones via the queue)."""
+    server().emit("error", dict(body), to=room, namespace=NAMESPACE)
+    for sid in sorted(sids):
+        server().disconnect(sid, namespace=NAMESPACE)
+    return len(sids)

@@ -48,8 +48,9 @@ class RtcPolicy:
         self.app = app
         self.quality = QualityWriter(
             lambda: _engine(app),
-            lambda task: signaling.socketio.start_background_task(task),
-            lambda seconds: signaling.socketio.sleep(seconds),
+            # the singleton's own methods: they reach its bound server when called
+            signaling.socketio.start_background_task,
+            signaling.socketio.sleep,
         )
 
     def identify(self, auth: Mapping[str, object] | None) -> Principal | None:

@@ -68,16 +68,13 @@ def revoke(db: Session, row: ApiToken) -> None:
     db.commit()
 
 
-def revoke_all(db: Session, user_id: str) -> list[str]:
-    """Revoke (uncommitted) every live token of the user; their credential
-    names, for signaling.disconnect_credential."""
+def revoke_all(db: Session, user_id: str) -> None:
+    """Revoke (uncommitted) every live token of the user; the caller closes
+    their sockets (signaling.disconnect_user)."""
     now = datetime.now(UTC)
-    revoked = []
     for row in db.scalars(
         select(ApiToken).where(
             ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None)
         )
     ):
         row.revoked_at = now
-        revoked.append(credential(row))
-    return revoked

@@ -6,6 +6,7 @@ import pytest
 from rtc_helpers import FakeClock, FakePolicy, Peer, Refusals, make_app
 
 from signaling.admission import Admission
+from signaling.presence import MemoryPresence
 
 
 def test_connects_past_the_rate_are_refused_per_address(
@@ -71,3 +72,20 @@ def test_limits_come_from_the_config() -> None:
     assert [admission.attempt("192.0.2.1") for _ in range(4)] == [True] * 3 + [False]
     assert admission.attempt("192.0.2.2")
     assert admission.room_for_one_more(3) and not admission.room_for_one_more(4)
+
+
+def test_no_socket_limit_asks_presence_nothing_at_connect(
+    policy: FakePolicy, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    presence = MemoryPresence()
+    asked: list[str] = []
+    counted = presence.connections
+
+    def connections(owner: str) -> set[str]:
+        asked.append(owner)
+        return counted(owner)
+
+    monkeypatch.setattr(presence, "connections", connections)
+    app = make_app(policy, clock, presence=presence, RTC_MAX_SOCKETS_PER_USER=0)
+    assert Peer(app, auth={"token": "token-c1"}).connected
+    assert asked == []  # no limit: no round trip to count the account's sockets
