@@ -38,3 +38,15 @@ def test_stored_and_answered_as_plain_strings(app, client, make_user, token_for)
             text("SELECT status FROM therapy_sessions WHERE id = :id"), {"id": s["id"]}
         ).scalar_one()
     assert raw == "cancelled"
+
+
+def test_the_api_literals_are_the_models_values():
+    """The document's enums are spelled out for the type checker; they must be the
+    values the database's CHECK constraints accept, in the same order."""
+    from typing import get_args
+
+    from teletherapy.api.schemas import ModalityName, UserOut
+    from teletherapy.models import MODALITIES, ROLES
+
+    assert get_args(ModalityName) == MODALITIES
+    assert get_args(UserOut.model_fields["role"].annotation) == ROLES

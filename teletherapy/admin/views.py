@@ -25,6 +25,7 @@ from ..models import AuditEvent, CaseloadAssignment, User
 from ..services import accounts, audit, tokens
 from ..services.errors import Invalid, ServiceError
 from ..sessions.forms import ActionForm
+from ..times import page_time
 from . import bp
 from .forms import AssignForm, CreateUserForm
 
@@ -181,9 +182,17 @@ def audit_export() -> ResponseReturnValue:
     writer.writerow(AUDIT_COLUMNS)
     for r in db.session.scalars(stmt):
         details = json.dumps(r.details or {}, sort_keys=True)
-        at = r.at.isoformat()
         writer.writerow(
-            [r.id, at, r.actor_id, r.action, r.target_type, r.target_id, r.ip, details]
+            [
+                r.id,
+                page_time(r.at),
+                r.actor_id,
+                r.action,
+                r.target_type,
+                r.target_id,
+                r.ip,
+                details,
+            ]
         )
     headers = {"Content-Disposition": "attachment; filename=audit.csv"}
     return Response(buffer.getvalue(), mimetype="text/csv", headers=headers)

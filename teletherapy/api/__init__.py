@@ -11,6 +11,7 @@ from pydantic import BaseModel, ValidationError
 from ..models import User
 from ..services.errors import Invalid
 from ..web_auth import api_user
+from .paging import DEFAULT_LIMIT, MAX_CURSOR, MAX_LIMIT, MAX_OFFSET
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 M = TypeVar("M", bound=BaseModel)
@@ -74,15 +75,12 @@ def field_errors(exc: ValidationError) -> dict[str, str]:
     return details
 
 
-MAX_LIMIT = 100
-# Far beyond any real list, small enough for every database's OFFSET (a BIGINT).
-MAX_OFFSET = 10**9
 _BAD_CURSOR = {"cursor": "not a cursor from this API"}
 
 
 def page_args() -> tuple[int, int]:
     """(limit, offset) from ?limit= and the opaque ?cursor=; 422 for anything else."""
-    raw = request.args.get("limit", "50")
+    raw = request.args.get("limit", str(DEFAULT_LIMIT))
     limit = int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 3 else 0
     if not 1 <= limit <= MAX_LIMIT:
         raise Invalid("invalid query", {"limit": f"must be an integer 1..{MAX_LIMIT}"})
@@ -94,7 +92,7 @@ def page_args() -> tuple[int, int]:
 
 def _offset(cursor: str) -> int:
     """The offset a cursor from `page` encodes; 422 for anything it cannot have made."""
-    if len(cursor) > 16:  # base64 of MAX_OFFSET's ten digits
+    if len(cursor) > MAX_CURSOR:
         raise Invalid("invalid query", _BAD_CURSOR)
     try:
         raw = base64.b64decode(cursor.encode("ascii"), altchars=b"-_", validate=True)

@@ -14,6 +14,8 @@ from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
 from ..models import MODALITIES
 from ..research.export import SHAPES
+from ..research.filters import INSTRUMENT_ID, THERAPIST_PID
+from .paging import DEFAULT_LIMIT, MAX_CURSOR, MAX_LIMIT
 from .schemas import ErrorOut
 
 
@@ -51,13 +53,22 @@ DESCRIPTIONS = {
 # empty research filter is no filter, as the researchers' page form sends it.
 _DATE = {"anyOf": [{"format": "date"}, {"maxLength": 0}]}
 QUERY_SCHEMAS: dict[str, dict[str, Any]] = {
-    "limit": {"type": "integer", "minimum": 1, "maximum": 100, "default": 50},
-    "cursor": {"type": "string", "maxLength": 16, "pattern": "^[A-Za-z0-9_-]*=*$"},
+    "limit": {
+        "type": "integer",
+        "minimum": 1,
+        "maximum": MAX_LIMIT,
+        "default": DEFAULT_LIMIT,
+    },
+    "cursor": {
+        "type": "string",
+        "maxLength": MAX_CURSOR,
+        "pattern": "^[A-Za-z0-9_-]*=*$",
+    },
     "modality": {"type": "string", "enum": [*MODALITIES, ""]},
-    "instrument": {"type": "string", "pattern": "^([a-z0-9][a-z0-9._-]{0,63})?$"},
+    "instrument": {"type": "string", "pattern": f"^({INSTRUMENT_ID.pattern})?$"},
     "from": {"type": "string", **_DATE},
     "to": {"type": "string", **_DATE},
-    "therapist": {"type": "string", "pattern": "^(T-[0-9a-f]{16})?$"},
+    "therapist": {"type": "string", "pattern": f"^({THERAPIST_PID.pattern})?$"},
     "shape": {"type": "string", "enum": [*SHAPES, ""], "default": "wide"},
 }
 

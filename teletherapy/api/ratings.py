@@ -10,6 +10,7 @@ from ..services import ratings as rating_service
 from ..services.errors import Invalid
 from . import bp, caller, page, page_args, parse, serialize
 from .docs import operation
+from .paging import PAGING
 from .schemas import PendingList, RatingCreated, RatingFormOut, RatingSubmit
 
 
@@ -64,7 +65,7 @@ def rating_submit(session_id: str) -> ResponseReturnValue:
     summary="Your ended sessions still waiting for your rating, oldest first",
     response=PendingList,
     errors=(403, 422),
-    query={"limit": "1..100", "cursor": "from `next`"},
+    query=PAGING,
 )
 def ratings_pending() -> ResponseReturnValue:
     limit, offset = page_args()

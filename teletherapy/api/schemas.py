@@ -15,6 +15,8 @@ ApiTime = Annotated[
     PlainSerializer(lambda v: utc_iso(v, zulu=True), return_type=str, when_used="json"),
 ]
 Perspective = Literal["client", "therapist"]
+# Spelled out for the type checker; tests/test_statuses.py holds them to the models'
+# MODALITIES and ROLES, so the document cannot drift from what the database accepts.
 ModalityName = Literal["video", "audio", "chat", "in_person"]
 
 

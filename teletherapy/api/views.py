@@ -12,6 +12,7 @@ from ..services import audit, chat, scheduling, tokens
 from ..web_auth import api_token
 from . import bp, caller, page, page_args, parse, serialize
 from .docs import build, operation
+from .paging import PAGING
 from .schemas import (
     MeOut,
     MessageList,
@@ -79,7 +80,7 @@ def me() -> ResponseReturnValue:
     summary="The caller's sessions, newest first",
     response=SessionList,
     errors=(422,),
-    query={"limit": "1..100", "cursor": "from `next`"},
+    query=PAGING,
 )
 def sessions_list() -> ResponseReturnValue:
     limit, offset = page_args()
@@ -166,7 +167,7 @@ def session_cancel(session_id: str) -> ResponseReturnValue:
     summary="Chat history (participants)",
     response=MessageList,
     errors=(404, 422),
-    query={"limit": "1..100", "cursor": "from `next`"},
+    query=PAGING,
 )
 def session_messages(session_id: str) -> ResponseReturnValue:
     user = caller()

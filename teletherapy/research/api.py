@@ -10,14 +10,13 @@ from flask.typing import ResponseReturnValue
 
 from ..api import bp, caller, page, page_args
 from ..api.docs import operation
+from ..api.paging import PAGING
 from ..extensions import db
 from . import analysis as research_analysis
 from . import export as research_export
 from .filters import parse_filters
 from .rows import PairRow
 from .schemas import FILTERS, CodebookOut, PairList, SummaryOut
-
-PAGING = {"limit": "1..100", "cursor": "from `next`"}
 
 
 def pair_out(r: PairRow) -> dict[str, Any]:

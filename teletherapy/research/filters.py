@@ -14,8 +14,8 @@ from ..services.errors import Invalid
 
 FILTER_KEYS = ("modality", "instrument", "from", "to", "therapist")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-_INSTRUMENT = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
-_THERAPIST = re.compile(r"T-[0-9a-f]{16}")
+INSTRUMENT_ID = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
+THERAPIST_PID = re.compile(r"T-[0-9a-f]{16}")
 
 
 @dataclass(frozen=True)
@@ -55,13 +55,13 @@ def parse_filters(args: Mapping[str, str], extra: Iterable[str] = ()) -> Filters
             f"must be one of {', '.join(MODALITIES)}",
         ),
         "instrument": (
-            _INSTRUMENT.fullmatch,
+            INSTRUMENT_ID.fullmatch,
             "must be an instrument or pair id, e.g. 'dta-c'",
         ),
         "from": (_is_date, "must be a date YYYY-MM-DD"),
         "to": (_is_date, "must be a date YYYY-MM-DD"),
         "therapist": (
-            _THERAPIST.fullmatch,
+            THERAPIST_PID.fullmatch,
             "must be a therapist pseudonym T-<16 hex digits>",
         ),
     }

@@ -20,12 +20,8 @@ const VERDICTS = {
 };
 
 /** The plain-language verdict for a refusal or closing code, or null for a passing fault. */
-export function verdictFor(code) {
-  if (code === "origin_not_allowed") return originRefused();
-  return VERDICTS[code] || null;
-}
-
-export function originRefused() {
+function verdictFor(code) {
+  if (code !== "origin_not_allowed") return VERDICTS[code] || null;
   const origin = window.location.origin;
   return {
     text:
@@ -38,7 +34,7 @@ export function originRefused() {
 
 // A handshake refused for its Origin fails before Socket.IO can give a reason, so after a
 // failed connect the page asks the server (same origin) whether its own origin is accepted.
-export class OriginCheck {
+class OriginCheck {
   constructor(url, minIntervalMs = 10000) {
     Object.assign(this, { url, minIntervalMs, last: -Infinity });
   }
@@ -74,7 +70,7 @@ export class SocketClosure {
     if (!verdict || this.isFinished()) return Boolean(verdict);
     if (verdict.retryAfterSeconds) {
       this.setStatus(verdict.text, "poor");
-      setTimeout(() => this.isFinished() || this.socket.reconnect(), verdict.retryAfterSeconds * 1000);
+      this.#reconnectIn(verdict.retryAfterSeconds * 1000);
     } else {
       this.stop(verdict.text, { action: this.#link(verdict.action) });
     }
@@ -103,6 +99,10 @@ export class SocketClosure {
     this.setStatus("Reconnecting…", "reconnecting");
     // Closed by the server without a reason the page knows: connect again, and the
     // server's connect check either lets the page back in or says why not.
-    if (reason === "io server disconnect") setTimeout(() => this.isFinished() || this.socket.reconnect(), 1000);
+    if (reason === "io server disconnect") this.#reconnectIn(1000);
+  }
+
+  #reconnectIn(ms) {
+    setTimeout(() => this.isFinished() || this.socket.reconnect(), ms);
   }
 }
