@@ -6,7 +6,7 @@ from typing import Any
 
 from playwright.sync_api import Browser, Page
 
-from .conftest import CHROMIUM, CHROMIUM_ARGS
+from .conftest import CHROMIUM, CHROMIUM_ARGS, LiveServer, World
 
 
 def launch(playwright) -> Browser:  # type: ignore[no-untyped-def]
@@ -24,6 +24,22 @@ def login(browser: Browser, base_url: str, user: dict[str, str]) -> Page:
     page.get_by_test_id("login-submit").click()
     page.wait_for_url(lambda url: "/login" not in url)
     return page
+
+
+def join_both(
+    browser: Browser, server: LiveServer, world: World, modality: str = "audio"
+) -> tuple[dict[str, Any], list[Page]]:
+    """Schedule a session, log both in, the client joins and the therapist admits.
+
+    Returns the session and the pages as [client, therapist]."""
+    session = world.schedule(modality)
+    pages = [login(browser, server.url, u) for u in (world.client, world.therapist)]
+    for page in pages:
+        page.goto(server.url + session["join_url"])
+    pages[0].get_by_test_id("join").click()
+    pages[0].get_by_test_id("waiting-room").wait_for(state="visible")
+    pages[1].get_by_test_id("admit").click()
+    return session, pages
 
 
 def poll(

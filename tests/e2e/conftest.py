@@ -87,11 +87,14 @@ class LiveServer:
             )
         return out.stdout
 
+    def serve_args(self) -> list[str]:
+        return ["serve", "--port", str(self.port)]
+
     def start(self, log_dir: Path) -> "LiveServer":
         self.log_path = log_dir / f"server-{self.port}.log"
         with self.log_path.open("ab") as log:  # the child keeps its own descriptor
             self.proc = subprocess.Popen(
-                [*CLI, "serve", "--port", str(self.port)],
+                [*CLI, *self.serve_args()],
                 env=self.env(),
                 cwd=ROOT,
                 stdout=log,
@@ -205,3 +208,22 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
 @pytest.fixture
 def world(live_server: LiveServer) -> World:
     return make_world(live_server)
+
+
+@pytest.fixture(scope="module")
+def playwright():  # type: ignore[no-untyped-def]
+    """One Playwright driver per module (imported here: .browser imports this file)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        yield p
+
+
+@pytest.fixture(scope="module")
+def browser(playwright):  # type: ignore[no-untyped-def]
+    """Debian's Chromium with fake media, shared by the module's tests."""
+    from .browser import launch
+
+    b = launch(playwright)
+    yield b
+    b.close()

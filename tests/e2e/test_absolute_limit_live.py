@@ -12,9 +12,9 @@ from collections.abc import Iterator
 import pytest
 from flask import Flask
 from flask.sessions import SecureCookieSessionInterface
-from playwright.sync_api import Page, WebSocket, sync_playwright
+from playwright.sync_api import Page, WebSocket
 
-from .browser import launch, login
+from .browser import login
 from .conftest import LiveServer, World
 
 pytestmark = pytest.mark.e2e
@@ -37,14 +37,6 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     server.start(tmp)
     yield server
     server.stop()
-
-
-@pytest.fixture(scope="module")
-def browser():  # type: ignore[no-untyped-def]
-    with sync_playwright() as p:
-        b = launch(p)
-        yield b
-        b.close()
 
 
 # The wall-clock time (as time.time()) the page showed why it stopped.

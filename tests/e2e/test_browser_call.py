@@ -4,26 +4,12 @@ and 10)."""
 import time
 
 import pytest
-from playwright.sync_api import sync_playwright
 from sqlalchemy import create_engine, text
 
-from .browser import DIAGNOSTICS, launch, login, poll
+from .browser import DIAGNOSTICS, join_both, login, poll
 from .conftest import CHROMIUM, CHROMIUM_ARGS
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture(scope="module")
-def playwright():  # type: ignore[no-untyped-def]
-    with sync_playwright() as p:
-        yield p
-
-
-@pytest.fixture(scope="module")
-def browser(playwright):  # type: ignore[no-untyped-def]
-    b = launch(playwright)
-    yield b
-    b.close()
 
 
 def test_video_call_from_waiting_room_to_rating_pages(browser, live_server, world):
@@ -107,15 +93,7 @@ def _quality_rows(live_server, session_id: str) -> int:  # type: ignore[no-untyp
 
 
 def test_audio_call_uses_no_camera_and_reports_quality(browser, live_server, world):
-    session = world.schedule("audio")
-    pages = [
-        login(browser, live_server.url, u) for u in (world.client, world.therapist)
-    ]
-    for page in pages:
-        page.goto(live_server.url + session["join_url"])
-    pages[0].get_by_test_id("join").click()
-    pages[0].get_by_test_id("waiting-room").wait_for(state="visible")
-    pages[1].get_by_test_id("admit").click()
+    session, pages = join_both(browser, live_server, world, "audio")
     for page in pages:
         stats = poll(page, DIAGNOSTICS, lambda s: s.get("audioPackets", 0) > 0)
         assert stats["framesDecoded"] == 0
@@ -151,15 +129,7 @@ def test_call_moved_to_another_tab_reconnects_media(browser, live_server, world)
     """The client opens the call in a second tab: the first is replaced (no
     `peer_left`), the therapist's connection still looks alive, so the client's
     new page offers itself after its wait for an offer (main.js)."""
-    session = world.schedule("audio")
-    client, therapist = (
-        login(browser, live_server.url, u) for u in (world.client, world.therapist)
-    )
-    for page in (client, therapist):
-        page.goto(live_server.url + session["join_url"])
-    client.get_by_test_id("join").click()
-    client.get_by_test_id("waiting-room").wait_for(state="visible")
-    therapist.get_by_test_id("admit").click()
+    session, (client, therapist) = join_both(browser, live_server, world, "audio")
     poll(client, DIAGNOSTICS, lambda s: s.get("audioPackets", 0) > 0)
 
     moved = client.context.new_page()

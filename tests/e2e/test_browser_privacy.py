@@ -5,20 +5,11 @@ import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from playwright.sync_api import sync_playwright
 
-from .browser import DIAGNOSTICS, launch, login, poll
+from .browser import DIAGNOSTICS, join_both, login, poll
 from .conftest import LiveServer, make_world
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture(scope="module")
-def browser():  # type: ignore[no-untyped-def]
-    with sync_playwright() as p:
-        b = launch(p)
-        yield b
-        b.close()
 
 
 def _server(tmp_path, **env: str) -> LiveServer:  # type: ignore[no-untyped-def]
@@ -27,19 +18,8 @@ def _server(tmp_path, **env: str) -> LiveServer:  # type: ignore[no-untyped-def]
     return server.start(tmp_path)
 
 
-def _join_both(browser, server, world, modality="audio"):  # type: ignore[no-untyped-def]
-    session = world.schedule(modality)
-    pages = [login(browser, server.url, u) for u in (world.client, world.therapist)]
-    for page in pages:
-        page.goto(server.url + session["join_url"])
-    pages[0].get_by_test_id("join").click()
-    pages[0].get_by_test_id("waiting-room").wait_for(state="visible")
-    pages[1].get_by_test_id("admit").click()
-    return session, pages
-
-
 def test_default_policy_connects_directly(browser, live_server, world):
-    _, pages = _join_both(browser, live_server, world)
+    _, pages = join_both(browser, live_server, world)
     stats = poll(pages[0], DIAGNOSTICS, lambda s: s.get("pcState") == "connected")
     assert (
         "host" in stats["localCandidateTypes"]
@@ -50,7 +30,7 @@ def test_relay_only_policy_never_reveals_an_address(browser, tmp_path):
     server = _server(tmp_path, TELETHERAPY_ICE_TRANSPORT_POLICY="relay")
     try:
         world = make_world(server)
-        _, pages = _join_both(browser, server, world)
+        _, pages = join_both(browser, server, world)
         time.sleep(3)  # candidate gathering has finished by now
         for page in pages:
             config = page.evaluate(

@@ -1,19 +1,11 @@
 """Both parties rate an in-person session in Chromium; the dashboards then show it as done."""
 
 import pytest
-from playwright.sync_api import Page, sync_playwright
+from playwright.sync_api import Page
 
-from .browser import launch, login
+from .browser import login
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture(scope="module")
-def browser():  # type: ignore[no-untyped-def]
-    with sync_playwright() as p:
-        b = launch(p)
-        yield b
-        b.close()
 
 
 def _answer_everything(page: Page, choice: int) -> None:

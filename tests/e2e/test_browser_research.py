@@ -1,9 +1,8 @@
 """A researcher on a live server with demo history: the dashboard and its plots render."""
 
 import pytest
-from playwright.sync_api import sync_playwright
 
-from .browser import launch, login, poll
+from .browser import login, poll
 from .conftest import LiveServer, make_user
 
 pytestmark = pytest.mark.e2e
@@ -12,14 +11,6 @@ IMAGES = (
     "() => [...document.querySelectorAll('[data-testid=research-plots] img')]"
     ".map(i => ({src: i.getAttribute('src'), done: i.complete, width: i.naturalWidth}))"
 )
-
-
-@pytest.fixture(scope="module")
-def browser():  # type: ignore[no-untyped-def]
-    with sync_playwright() as p:
-        b = launch(p)
-        yield b
-        b.close()
 
 
 def _rendered(page) -> list[dict]:  # type: ignore[no-untyped-def,type-arg]

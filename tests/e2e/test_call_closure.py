@@ -8,7 +8,7 @@ the page's Socket.IO frames (Playwright's WebSocket routing); the rest is the re
 import re
 
 import pytest
-from playwright.sync_api import Page, WebSocketRoute, sync_playwright
+from playwright.sync_api import Page, WebSocketRoute
 
 from .browser import login
 
@@ -16,16 +16,6 @@ pytestmark = pytest.mark.e2e
 
 SOCKET_URL = re.compile(r"/socket\.io/")
 CONNECT = "40/rtc,"  # engine.io message + Socket.IO CONNECT to /rtc
-
-
-@pytest.fixture(scope="module")
-def browser():  # type: ignore[no-untyped-def]
-    with sync_playwright() as p:
-        from .browser import launch
-
-        b = launch(p)
-        yield b
-        b.close()
 
 
 class Frames:

@@ -2,34 +2,17 @@
 (docs/api.md: the call page's `chat-toggle` and `chat-unread`)."""
 
 import pytest
-from playwright.sync_api import sync_playwright
 
-from .browser import DIAGNOSTICS, launch, login, poll
+from .browser import DIAGNOSTICS, join_both, poll
 from .served import keep_screenshot
 
 pytestmark = pytest.mark.e2e
 
 
-@pytest.fixture(scope="module")
-def browser():  # type: ignore[no-untyped-def]
-    with sync_playwright() as p:
-        b = launch(p)
-        yield b
-        b.close()
-
-
 def test_message_to_a_closed_chat_panel_is_counted_announced_and_cleared(
     browser, live_server, world
 ):
-    session = world.schedule("video")
-    client, therapist = (
-        login(browser, live_server.url, u) for u in (world.client, world.therapist)
-    )
-    for page in (client, therapist):
-        page.goto(live_server.url + session["join_url"])
-    client.get_by_test_id("join").click()
-    client.get_by_test_id("waiting-room").wait_for(state="visible")
-    therapist.get_by_test_id("admit").click()
+    _, (client, therapist) = join_both(browser, live_server, world, "video")
     for page in (client, therapist):
         poll(page, DIAGNOSTICS, lambda s: s.get("framesDecoded", 0) > 0)
 

@@ -5,26 +5,13 @@ docs/api.md, `GET /sessions/socket-origin`)."""
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Page, sync_playwright
+from playwright.sync_api import Page
 
-from .browser import DIAGNOSTICS, launch, login, poll
+from .browser import DIAGNOSTICS, login, poll
 from .conftest import World, make_world
 from .served import PlainServer, keep_screenshot
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture(scope="module")
-def playwright():  # type: ignore[no-untyped-def]
-    with sync_playwright() as p:
-        yield p
-
-
-@pytest.fixture(scope="module")
-def browser(playwright):  # type: ignore[no-untyped-def]
-    b = launch(playwright)
-    yield b
-    b.close()
 
 
 def _serve(tmp_path_factory, **extra_env: str) -> Iterator[PlainServer]:  # type: ignore[no-untyped-def]
