@@ -1,8 +1,9 @@
 """Agreement between the two perspectives: ICC, Bland–Altman limits, repeated-measures r.
 
 Library calls where a library does the job (pingouin ICC, scipy regression and distributions);
-the published formulas where none does (Bland–Altman confidence limits, the repeated-measures
-limits of Bland & Altman 2007) and where the library cannot scale (see rm_corr).
+the published formulas where none does (the exact CIs of the Bland–Altman limits, Carkeet
+2015; the repeated-measures limits of Bland & Altman 2007) and where the library cannot scale
+(see rm_corr).
 """
 
 from __future__ import annotations
@@ -36,6 +37,10 @@ ICC_FORMS = {
     "ICC(C,k)": "Ck",
 }
 LOA_MULTIPLIER = 1.96
+LIMITS_CI_METHOD = (
+    "exact under normality: non-central t tolerance factors (Carkeet 2015); the bias CI is "
+    "t(n-1)"
+)
 
 
 def icc_table(wide: pd.DataFrame) -> dict[str, Json]:
@@ -105,10 +110,12 @@ def bland_altman(
 ) -> Json:
     """Bland & Altman (1986) limits of agreement of client - therapist.
 
-    bias +- z * SD (z = 1.96 by default; the 1986 paper rounded it to 2). CIs use
-    t(n-1): bias +- t * s / sqrt(n); each limit +- t * sqrt(3 s^2 / n) (the paper's approximate
-    SE of a limit). Proportional bias: OLS regression of the difference on the mean of the two
-    (Bland & Altman 1999, section 3.2), by scipy.stats.linregress.
+    bias +- z * SD (z = 1.96 by default; the 1986 paper rounded it to 2). The bias CI is the
+    t(n-1) interval bias +- t * s / sqrt(n). Each limit's CI is exact under normality
+    (Carkeet 2015; see limit_ci_exact), not the 1986 paper's approximation +- t sqrt(3 s^2/n)
+    (limit_ci_1986), which is too narrow at small n. Proportional bias: OLS regression of the
+    difference on the mean of the two (Bland & Altman 1999, section 3.2), by
+    scipy.stats.linregress.
     """
     n = len(client)
     require_pairs(n)
@@ -117,7 +124,6 @@ def bland_altman(
     s = float(np.std(diff, ddof=1))
     t_q = float(stats.t.ppf(0.5 + CI_LEVEL / 2, n - 1))
     half_bias = t_q * s / np.sqrt(n)
-    half_limit = t_q * np.sqrt(3 * s**2 / n)
     lower, upper = bias - z * s, bias + z * s
     return {
         "bias": bias,
@@ -125,14 +131,38 @@ def bland_altman(
         "loa_lower": lower,
         "loa_upper": upper,
         "bias_ci95": [bias - half_bias, bias + half_bias],
-        "loa_lower_ci95": [lower - half_limit, lower + half_limit],
-        "loa_upper_ci95": [upper - half_limit, upper + half_limit],
+        "loa_lower_ci95": limit_ci_exact(bias, s, n, -z),
+        "loa_upper_ci95": limit_ci_exact(bias, s, n, z),
+        "limits_ci_method": LIMITS_CI_METHOD,
         "multiplier": z,
         "n": n,
         "proportional_bias": _proportional_bias(
             (client + therapist) / 2, diff, {} if reasons is None else reasons
         ),
     }
+
+
+def limit_ci_exact(bias: float, sd: float, n: int, z: float) -> list[float | None]:
+    """Exact 95% CI of the limit bias + z * SD (z < 0: the lower limit), Carkeet (2015).
+
+    With normal differences, sqrt(n) * (mu + z sigma - bias) / sd follows a non-central t with
+    n - 1 df and non-centrality z sqrt(n); its 2.5% and 97.5% quantiles (the exact two-sided
+    tolerance factors) give bias + sd / sqrt(n) * [q_0.025, q_0.975]. Asymmetric around the
+    limit: wider on the side away from the bias.
+    """
+    alpha = 1 - CI_LEVEL
+    low, high = stats.nct.ppf([alpha / 2, 1 - alpha / 2], n - 1, z * np.sqrt(n))
+    scale = sd / np.sqrt(n)
+    return [num(bias + scale * low), num(bias + scale * high)]
+
+
+def limit_ci_1986(limit: float, sd: float, n: int) -> list[float]:
+    """The 1986 paper's approximate 95% CI of a limit: limit +- t(n-1) sqrt(3 sd^2 / n).
+
+    Not used in the summary (too narrow at small n; kept to reproduce the published example).
+    """
+    half = float(stats.t.ppf(0.5 + CI_LEVEL / 2, n - 1)) * np.sqrt(3 * sd**2 / n)
+    return [limit - half, limit + half]
 
 
 def _proportional_bias(means: Array, diff: Array, reasons: Reasons) -> Json:

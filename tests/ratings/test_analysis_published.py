@@ -9,7 +9,14 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from ratings._stats_agreement import bland_altman, icc_pair, icc_table, rm_corr
+from ratings._stats_agreement import (
+    bland_altman,
+    icc_pair,
+    icc_table,
+    limit_ci_1986,
+    limit_ci_exact,
+    rm_corr,
+)
 from ratings._stats_paired import (
     cohens_d_av,
     cohens_d_z,
@@ -120,12 +127,21 @@ def test_bland_altman_reproduces_lancet_1986_with_two_sd() -> None:
     assert result["sd"] == pytest.approx(38.8, abs=0.05)
     assert result["loa_lower"] == pytest.approx(-79.7, abs=0.1)
     assert result["loa_upper"] == pytest.approx(75.5, abs=0.1)
-    # The paper computed the CIs from the rounded limits and SE; allow for that rounding.
-    assert result["loa_lower_ci95"] == pytest.approx([-114.3, -45.1], abs=0.2)
-    assert result["loa_upper_ci95"] == pytest.approx([40.9, 110.1], abs=0.2)
+    # The paper's limit CIs are its approximation +- t sqrt(3 s^2/n), computed from the rounded
+    # limits and SE; allow for that rounding. The summary reports the exact ones instead.
+    sd, n = result["sd"], len(wright)
+    assert limit_ci_1986(result["loa_lower"], sd, n) == pytest.approx(
+        [-114.3, -45.1], abs=0.2
+    )
+    assert limit_ci_1986(result["loa_upper"], sd, n) == pytest.approx(
+        [40.9, 110.1], abs=0.2
+    )
+    assert result["loa_lower_ci95"] == pytest.approx([-126.42, -54.35], abs=0.005)
+    assert result["loa_upper_ci95"] == pytest.approx([50.11, 122.18], abs=0.005)
+    assert result["loa_upper_ci95"] == limit_ci_exact(result["bias"], sd, n, 2)
 
 
-def test_bland_altman_default_uses_1_96_sd_and_t_based_bias_ci() -> None:
+def test_bland_altman_default_1_96_sd_t_bias_ci_exact_limit_cis() -> None:
     wright, mini = arrays(table("bland_altman_1986_pefr.csv"), "wright", "mini_wright")
     result = bland_altman(wright, mini, {})
     diff = wright - mini
@@ -134,8 +150,10 @@ def test_bland_altman_default_uses_1_96_sd_and_t_based_bias_ci() -> None:
     assert result["loa_upper"] == pytest.approx(diff.mean() + 1.96 * s)
     ci = stats.ttest_1samp(diff, 0).confidence_interval(0.95)
     assert result["bias_ci95"] == pytest.approx([ci.low, ci.high])
-    half = stats.t.ppf(0.975, 16) * np.sqrt(3 * s**2 / 17)
-    assert result["loa_upper_ci95"][1] - result["loa_upper"] == pytest.approx(half)
+    nc = 1.96 * np.sqrt(17)
+    factors = stats.nct.ppf([0.025, 0.975], 16, nc) / np.sqrt(17)
+    assert result["loa_upper_ci95"] == pytest.approx(diff.mean() + s * factors)
+    assert result["loa_lower_ci95"] == pytest.approx(diff.mean() - s * factors[::-1])
 
 
 def test_paired_t_reproduces_student_sleep_data() -> None:
