@@ -16,6 +16,7 @@ from xml.sax.saxutils import escape
 
 import numpy as np
 import pandas as pd
+from matplotlib import rc_context, rcParams
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
@@ -29,6 +30,7 @@ CLIENT, THERAPIST = (
 )  # Okabe-Ito blue / vermillion, distinct in greyscale
 RASTERIZE_ABOVE = 2000  # points; keeps SVGs of large exports small
 PNG_DPI = 120
+SVG_HASH_SALT = "ratings.plots"
 Summary = Mapping[str, Any]
 
 
@@ -109,19 +111,33 @@ def trajectories_figure(
     rows = -(-len(shown) // cols)
     fig = Figure(figsize=(3 * cols, 2.4 * rows + 0.8), layout="constrained")
     rupture = (summary or {}).get("ruptures") or {}
-    note = f"\n▽ marks a rupture: {rupture['threshold_name']}" if rupture else ""
-    fig.suptitle(title + note)
+    fig.suptitle(title + _rupture_note(rupture))
     axes = fig.subplots(rows, cols, sharex=True, sharey=True, squeeze=False).ravel()
-    events = _rupture_events(summary)
+    events = _rupture_events(rupture)
     for ax, dyad in zip(axes, shown, strict=False):
         series = df[df["dyad_id"].astype(str) == dyad].sort_values("session_number")
-        _trajectory(ax, series, dyad, events)
+        _trajectory(ax, series, dyad, events[events["dyad_id"] == dyad])
     for ax in axes[len(shown) :]:
         ax.set_visible(False)
     axes[0].legend(fontsize=8, loc="lower left")
     fig.supxlabel("Session")
     fig.supylabel("Alliance score")
     return fig
+
+
+def _rupture_note(rupture: Summary) -> str:
+    """The title's second line: what the markers mean, with the rule's threshold."""
+    if not rupture:
+        return ""
+    threshold = rupture.get("threshold") or {}
+    note = (
+        f"\n▽ rupture (drop ≥ {threshold.get('sd_multiple', 0):g} SD within dyads from the "
+        "preceding level), ▲ its repair"
+    )
+    listed, total = rupture.get("events_listed"), rupture.get("n_events")
+    if listed is not None and total is not None and listed < total:
+        note += f"; {listed} of {total} ruptures listed"
+    return note
 
 
 def _trajectory(
@@ -132,26 +148,24 @@ def _trajectory(
     ax.plot(
         x, series["therapist_score"], "s--", color=THERAPIST, ms=3, label="therapist"
     )
+    scores = series.set_index("session_number")
     for perspective, color in (("client", CLIENT), ("therapist", THERAPIST)):
-        hits = events[
-            (events["dyad_id"] == dyad) & (events["perspective"] == perspective)
-        ]
-        if len(hits):
-            ax.plot(
-                hits["session_number"],
-                hits["score"],
-                "v",
-                color=color,
-                ms=8,
-                mfc="none",
-            )
+        column = scores[f"{perspective}_score"]
+        hits = events[events["perspective"] == perspective]
+        drops = hits["session_number"][hits["session_number"].isin(column.index)]
+        if len(drops):
+            ax.plot(drops, column[drops], "v", color=color, ms=8, mfc="none")
+        repaired = hits["repaired_session"].dropna().astype(int)
+        repaired = repaired[repaired.isin(column.index)]
+        if len(repaired):
+            ax.plot(repaired, column[repaired], "^", color=color, ms=6)
     ax.set_title(f"{dyad} (n = {len(series)})", fontsize=9)
 
 
-def _rupture_events(summary: Summary | None) -> pd.DataFrame:
-    rupture = (summary or {}).get("ruptures") or {}
-    columns = ["dyad_id", "perspective", "session_number", "score"]
-    return pd.DataFrame(rupture.get("events") or [], columns=columns)
+def _rupture_events(rupture: Summary) -> pd.DataFrame:
+    columns = ["dyad_id", "perspective", "session_number", "repaired_session"]
+    events = pd.DataFrame(rupture.get("events") or [], columns=columns)
+    return events.astype({"dyad_id": str})
 
 
 def modality_figure(df: pd.DataFrame, summary: Summary | None = None) -> Figure:
@@ -204,7 +218,11 @@ def to_svg(fig: Figure) -> str:
     """SVG text with the figure title as the document's <title> (for screen readers)."""
     title = fig.get_suptitle()
     buffer = BytesIO()
-    fig.savefig(buffer, format="svg", metadata={"Title": title, "Date": None})
+    # matplotlib salts its SVG ids randomly unless svg.hashsalt is set: fix it (a caller's
+    # own setting wins), so the same figure gives the same bytes
+    salt = rcParams["svg.hashsalt"] or SVG_HASH_SALT
+    with rc_context({"svg.hashsalt": salt}):
+        fig.savefig(buffer, format="svg", metadata={"Title": title, "Date": None})
     svg = buffer.getvalue().decode("utf-8")
     head = re.search(r"<svg\b[^>]*>", svg)
     if head is None:  # pragma: no cover - matplotlib always writes an <svg> root

@@ -113,3 +113,64 @@ def test_plotting_leaves_no_pyplot_figures_behind(pairs: pd.DataFrame) -> None:
     for kind in KINDS:
         render_png(kind, pairs)
     assert plt.get_fignums() == before
+
+
+def rupture_pairs() -> pd.DataFrame:
+    """Six dyads of six sessions; dyad a drops by 10 at session 4 and is back at 5, dyad b
+    drops at 4 and stays down."""
+    rng = np.random.default_rng(5)
+    rows = []
+    for i, dyad in enumerate(["a", "b", "c", "d", "e", "f"]):
+        client = 30 + rng.normal(0, 1, 6)
+        if dyad == "a":
+            client[3] -= 10
+        if dyad == "b":
+            client[3:] -= 10
+        for session in range(6):
+            rows.append(
+                {
+                    "dyad_id": dyad,
+                    "session_number": session + 1,
+                    "client_score": client[session],
+                    "therapist_score": 28 + rng.normal(0, 1) + i * 0.1,
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def test_trajectories_mark_ruptures_and_repairs_from_the_summary() -> None:
+    data = rupture_pairs()
+    summary = summarize(data, include_multilevel=False)
+    events = {e["dyad_id"]: e for e in summary["ruptures"]["events"]}
+    assert events["a"]["session_number"] == 4 and events["a"]["repaired_session"] == 5
+    assert events["b"]["repaired_session"] is None
+    fig = figure("trajectories", data, summary)
+    assert "▽ rupture" in fig.get_suptitle() and "▲ its repair" in fig.get_suptitle()
+
+    def markers(ax: object, marker: str) -> list[tuple[float, float]]:
+        return [
+            (float(x), float(y))
+            for line in ax.get_lines()  # type: ignore[attr-defined]
+            if line.get_marker() == marker
+            for x, y in zip(line.get_xdata(), line.get_ydata(), strict=True)
+        ]
+
+    panel = {ax.get_title().split(" ")[0]: ax for ax in fig.axes if ax.get_title()}
+    a = data[data["dyad_id"] == "a"].set_index("session_number")["client_score"]
+    assert markers(panel["a"], "v") == [(4.0, a[4])]
+    assert markers(panel["a"], "^") == [(5.0, a[5])]
+    assert len(markers(panel["b"], "v")) == 1 and markers(panel["b"], "^") == []
+    assert markers(panel["c"], "v") == []
+
+
+def test_trajectories_say_when_the_event_list_is_cut() -> None:
+    data = rupture_pairs()
+    summary = summarize(data, include_multilevel=False)
+    cut = {**summary, "ruptures": {**summary["ruptures"], "events_listed": 1}}
+    assert "1 of 2 ruptures listed" in figure("trajectories", data, cut).get_suptitle()
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_svg_output_is_deterministic(kind: str, pairs: pd.DataFrame) -> None:
+    summary = summarize(pairs, include_multilevel=False)
+    assert render_svg(kind, pairs, summary) == render_svg(kind, pairs, summary)
