@@ -23,8 +23,9 @@ from ._stats_common import (
     require_pairs,
 )
 
-#: Rupture rule defaults (docs/research.md#ruptures). k = 3 keeps the share of dyads flagged on
-#: stationary Gaussian series of 10 sessions at about 4% per perspective (5% at k = 2.91).
+#: Rupture rule defaults (docs/research.md#ruptures-and-repairs). k = 3 keeps the share of
+#: dyads flagged on stationary Gaussian series of 10 sessions at 4.0% per perspective (5% at
+#: k = 2.9).
 RUPTURE_SD = 3.0
 #: the preceding level is the mean of up to this many preceding sessions ...
 BASELINE_SESSIONS = 3
@@ -283,7 +284,7 @@ def _sd_within(x: np.ndarray, position: np.ndarray) -> tuple[float, str]:
     more than 2 SDs from the median and re-estimate from the rest with the truncated normal's
     correction, until it settles. Drops and the rises of their repairs are left out even when
     every dyad has one (the trimmed estimate alone is 19% too high when half the dyads have a
-    5 SD drop; clipped: 1%).
+    5 SD drop; clipped: within 2%).
     """
     change = (x[1:] - x[:-1])[position[1:] > 0]
     centred = np.abs(change - np.median(change))

@@ -140,7 +140,7 @@ def test_detection_rate_of_two_to_two_and_a_half_sd_drops_is_reported(
     record_property: Callable[[str, object], None],
 ) -> None:
     # With ten sessions no rule keeps false flags at 5% and finds most of these: recorded,
-    # not promised (docs/research.md#ruptures).
+    # not promised (docs/research.md#ruptures-and-repairs).
     data, truth = inject(stationary(2000, seed=31), 2, 2.5, seed=32)
     share, with_repair = found(ruptures(data, {}), truth)
     record_property("detection_rate_2_to_2.5_sd", share)
