@@ -1,21 +1,39 @@
 """A synthetic, realistic history for the demo: dyads, ended sessions, both ratings.
 
-The figures follow published ones (docs/ratings.md, "Demo history"): clients rate the
-alliance higher than their therapists (d ≈ .6), client–therapist r ≈ .36 across
-sessions, ratings sit near the top of the scale, about half of the dyads have a
-rupture (one injected in half of them), and congruence rises over treatment and is
-higher for bond than for goal and task. Simulated with 400 dyads of 8 sessions, the
-model gives r = .35, d = .61, r in the first/second half = .27/.40, mean absolute
-difference 4.2 -> 3.8 points, bond r = .38 vs goal r = .26, and a session-to-session
-drop of at least 1 SD of the client totals in 93% of the dyads with a rupture and
-24% of the others (58% in all; McLaughlin et al. 2014: 46%). The digital subscale
-falls with a poor connection.
+The model (docs/research.md, "The demo data") aims at published figures: clients rate
+the alliance higher than their therapists (d = .63) and the two correlate at r = .36
+across sessions (Tryon, Blackwell & Hammel 2007); ratings sit near the top of the
+scale; about half of the treatments have a rupture (McLaughlin et al. 2014: 46%).
+Sessions nest in dyads and dyads in therapists: each therapist has their own rating
+bias, shared by their dyads, and their own bias in predicting how the client rated.
+A rupture (in half of the dyads, drawn at random) is a real drop of the client's
+rating by RUPTURE_DROP on the item scale, and half that in the therapist's, in
+session 4 or later, partly back by the next session and fully by the one after.
+Therapists answer the meta-perception set (a guess, partly the client's level and
+partly their own) for about 85% of their ratings. The digital subscale falls with a
+poor connection; by construction the therapist's bond tracks the client's more
+closely than goal and task do, and the two agree more as treatment goes on.
 
-Deterministic (numpy, one seed per dyad) and idempotent: a dyad that already has
-sessions is left alone. Everyone in it has given research consent, so the research
-pages have data. Names are invented.
+What it gives, computed from the seeded database through the research rows and
+summary (tests/test_research_demo.py checks the default demo's figures):
+
+- ``teletherapy demo`` (6 dyads x 8 sessions, 5 therapists): pooled r = .39,
+  d_av = .73; client mean 38.6 of 45 (item mean 4.29) with 42% of client ratings at
+  40 or more; headline (random intercept per therapist) +3.27 points, 95% CI
+  [-0.64, 7.18] on 4 df: five therapists cannot rule out no difference; ruptures
+  found in 3 of 6 dyads (50%), all repaired; predictions in 40 of 48 sessions,
+  bias -0.95 points, within-dyad accuracy r = .63.
+- 400 dyads x 8 sessions (200 therapists; measured once while tuning, not in the
+  tests): r = .36, d_av = .63, ruptures flagged in 50% of dyads, bias -1.07,
+  accuracy r = .67.
+
+Deterministic (numpy, one seed per dyad; dyad and therapist effects whitened over
+those drawn) and idempotent: a dyad that already has sessions is left alone.
+Everyone in it has given research consent, so the research pages have data. Names
+are invented.
 """
 
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -43,6 +61,7 @@ THERAPISTS = [
     "Dr. Priya Anand",
     "Dr. Tomas Lindqvist",
     "Dr. Ines Okoro",
+    "Dr. Lena Marsh",
 ]
 FIRST = [
     "Robin",
@@ -59,23 +78,32 @@ FIRST = [
 LAST = ["Ashby", "Moreno", "Okafor", "Haddad", "Brandt", "Lind", "Quill", "Sato"]
 MODALITIES = ["video", "audio", "chat", "in_person"]
 MODALITY_P = [0.45, 0.15, 0.15, 0.25]
-# Latent model on the 1-5 item scale (tuned by simulation, see the module docstring).
-CLIENT_MEAN, THERAPIST_MEAN = 4.26, 3.93
+# Latent model on the 1-5 item scale (see the module docstring).
+CLIENT_MEAN, THERAPIST_MEAN = 4.26, 3.88
 DYAD_SD, RATER_SD, SESSION_SD, SUBSCALE_SD, ITEM_SD = 0.13, 0.32, 0.12, 0.22, 0.3
+THERAPIST_SD = 0.25  # the therapist's own bias, shared by their dyads (of RATER_SD)
 GROWTH = 0.3  # over the whole course
 CONGRUENCE = (0.0, 0.85)  # session-level correlation, first to last session
 LEARNING = 0.5  # share of the therapist's own bias gone by the last session
 FOLLOWS_CLIENT = {"bond": 1.0}  # how far the therapist's subscale tracks the client's
-RUPTURE_DROP = 1.0
+RUPTURE_DROP = (
+    1.4  # client's drop in the rupture session (item scale); the therapist's is half
+)
+MIN_THERAPISTS = 5  # from six dyads on: enough therapists for the therapist level
+# Meta-perception: the therapist's guess of the client's subscale levels.
+PREDICTED = 0.85  # share of therapist ratings with a prediction
+INSIGHT = 0.6  # weight of the client's level in the guess (the rest: their own)
+PREDICTION_BIAS_SD, PREDICTION_SD = 0.15, 0.25
 
 
 def seed(db: Session, *, dyads: int, sessions: int) -> dict[str, int]:
     """Add up to ``dyads`` dyads of ``sessions`` ended, rated sessions each."""
-    n_therapists = max(1, (dyads + 1) // 2)  # most therapists see two clients
+    n_therapists = therapist_count(dyads)
     therapists = [_person(db, "therapist", i) for i in range(n_therapists)]
     master = np.random.default_rng(SEED)
     ruptured = set(master.permutation(dyads)[: round(dyads / 2)])
     effects = _dyad_effects(master, dyads)
+    styles = _therapist_effects(master, n_therapists)
     added = {"dyads": 0, "sessions": 0, "ratings": 0}
     for k in range(dyads):
         therapist, client = therapists[k % n_therapists], _person(db, "client", k)
@@ -84,9 +112,8 @@ def seed(db: Session, *, dyads: int, sessions: int) -> dict[str, int]:
         if not accounts.in_caseload(db, therapist.id, client.id):
             accounts.add_to_caseload(db, therapist, client, actor_id=None)
         rng = np.random.default_rng([SEED, k])
-        rows = _dyad(
-            db, rng, (therapist, client), sessions, k, effects[k], k in ruptured
-        )
+        dyad = Dyad(effects[k], styles[k % n_therapists], k in ruptured)
+        rows = _dyad(db, rng, (therapist, client), sessions, k, dyad)
         db.commit()  # one dyad at a time: a failure leaves no half-made dyad
         added["dyads"] += 1
         added["sessions"] += sessions
@@ -102,6 +129,20 @@ def seed(db: Session, *, dyads: int, sessions: int) -> dict[str, int]:
         )
         db.commit()
     return added
+
+
+def therapist_count(dyads: int) -> int:
+    """Most therapists see two clients; from six dyads on there are at least five
+    therapists, so the therapist level of the nesting has something to show."""
+    pairs = max(1, (dyads + 1) // 2)
+    return max(pairs, MIN_THERAPISTS) if dyads >= MIN_THERAPISTS + 1 else pairs
+
+
+@dataclass(frozen=True)
+class Dyad:
+    effects: Any  # shared quality, client's bias, therapist's bias in this dyad
+    style: Any  # the therapist's own rating bias and prediction bias
+    rupture: bool
 
 
 def _person(db: Session, role: str, index: int) -> User:
@@ -147,21 +188,34 @@ def _consent(db: Session, user: User, at: datetime) -> None:
         db.add(ResearchConsent(user_id=user.id, version=version, given_at=at))
 
 
-def _dyad_effects(rng: Any, n: int) -> Any:
-    """Per dyad: shared quality, client bias, therapist bias. Whitened over the dyads
-    drawn (mean 0, SD 1, uncorrelated), so a small demo shows the intended figures
+def _whitened(rng: Any, n: int, k: int) -> Any:
+    """n draws of k standard normals, whitened over the draws (mean 0, SD 1,
+    uncorrelated) when there are enough, so a small demo shows the intended figures
     rather than a sampling fluke."""
-    raw = rng.normal(0, 1, (n, 3))
-    if n > 3:  # enough dyads for a covariance of full rank
+    raw = rng.normal(0, 1, (n, k))
+    if n > k:  # enough draws for a covariance of full rank
         raw -= raw.mean(axis=0)
-        chol = np.linalg.cholesky(np.cov(raw, rowvar=False))
+        chol = np.linalg.cholesky(np.atleast_2d(np.cov(raw, rowvar=False)))
         raw = np.linalg.solve(chol, raw.T).T
-    return raw * np.array([DYAD_SD, RATER_SD, RATER_SD])
+    return raw
 
 
-def _course(rng: Any, m: int, effects: Any, rupture: bool) -> tuple[Any, Any]:
+def _dyad_effects(rng: Any, n: int) -> Any:
+    """Per dyad: shared quality, client bias, the therapist's bias in this dyad (the
+    part of RATER_SD that is not the therapist's own)."""
+    own = np.sqrt(RATER_SD**2 - THERAPIST_SD**2)
+    return _whitened(rng, n, 3) * np.array([DYAD_SD, RATER_SD, own])
+
+
+def _therapist_effects(rng: Any, n: int) -> Any:
+    """Per therapist: rating bias (shared by their dyads) and prediction bias."""
+    return _whitened(rng, n, 2) * np.array([THERAPIST_SD, PREDICTION_BIAS_SD])
+
+
+def _course(rng: Any, m: int, dyad: Dyad) -> tuple[Any, Any]:
     """Client and therapist alliance per session (item scale)."""
-    shared, client_bias, therapist_bias = effects
+    shared, client_bias, own_bias = dyad.effects
+    therapist_bias = own_bias + dyad.style[0]
     growth = np.linspace(0, GROWTH, m)
     rho = np.linspace(*CONGRUENCE, m)
     unlearned = 1 - np.linspace(0, LEARNING, m)
@@ -174,8 +228,9 @@ def _course(rng: Any, m: int, effects: Any, rupture: bool) -> tuple[Any, Any]:
         + growth
         + SESSION_SD * (rho * e1 + np.sqrt(1 - rho**2) * e2)
     )
-    if rupture and m >= 4:
-        j = int(rng.integers(2, m - 1))
+    if dyad.rupture and m >= 5:
+        # after at least three sessions; back at the earlier level two sessions later
+        j = int(rng.integers(3, m - 1))
         client[j] -= RUPTURE_DROP
         therapist[j] -= RUPTURE_DROP / 2
         client[j + 1] -= RUPTURE_DROP / 3  # partly repaired by the next session
@@ -183,17 +238,11 @@ def _course(rng: Any, m: int, effects: Any, rupture: bool) -> tuple[Any, Any]:
 
 
 def _dyad(
-    db: Session,
-    rng: Any,
-    people: tuple[User, User],
-    m: int,
-    k: int,
-    effects: Any,
-    rupture: bool,
+    db: Session, rng: Any, people: tuple[User, User], m: int, k: int, dyad: Dyad
 ) -> int:
     therapist, client = people
     forms = instruments.pair(therapist.instrument_pair or _default_pair())
-    c_level, t_level = _course(rng, m, effects, rupture)
+    c_level, t_level = _course(rng, m, dyad)
     last_end = datetime.now(UTC).replace(
         hour=9 + k % 8, minute=0, second=0, microsecond=0
     ) - timedelta(days=2 + k % 4)
@@ -226,11 +275,8 @@ def _dyad(
             shown = instruments.for_modality(form, modality)
             answers = _answers(rng, shown, levels[perspective], medium[perspective])
             meta = None
-            if perspective == "therapist" and forms.meta and rng.random() < 0.6:
-                guess = {
-                    s: (levels["client"][s] + levels["therapist"][s]) / 2
-                    for s in levels["client"]
-                }
+            if perspective == "therapist" and forms.meta and rng.random() < PREDICTED:
+                guess = _guess(rng, levels, dyad.style[1])
                 meta_form = instruments.for_modality(forms.meta, modality)
                 meta = _answers(rng, meta_form, guess, medium["client"]) or None
             db.add(_rating(row, who, perspective, form, answers, meta, rng))
@@ -253,6 +299,20 @@ def _levels(rng: Any, client: float, therapist: float) -> dict[str, dict[str, fl
             therapist + follow * own + rng.normal(0, SUBSCALE_SD * (1 - follow) + 0.05)
         )
     return out
+
+
+def _guess(
+    rng: Any, levels: dict[str, dict[str, float]], bias: float
+) -> dict[str, float]:
+    """The therapist's guess of the client's subscale levels: partly the client's,
+    partly their own, shifted by their own prediction bias."""
+    return {
+        s: INSIGHT * levels["client"][s]
+        + (1 - INSIGHT) * levels["therapist"][s]
+        + bias
+        + rng.normal(0, PREDICTION_SD)
+        for s in levels["client"]
+    }
 
 
 def _medium(rng: Any, modality: str, poor: bool) -> dict[str, float]:
