@@ -1,6 +1,7 @@
-"""Model-based blocks: multilevel models of the discrepancy and the response surface (statsmodels).
+"""Model-based blocks: multilevel models of the discrepancy (statsmodels) and the response surface.
 
-statsmodels is imported inside the functions: it is slow to import and only analysis needs it.
+statsmodels is imported inside the multilevel functions: it is slow to import (about 0.5 s)
+and only the models need it; the response surface's OLS is numpy (same numbers).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from ._stats_common import Json, Reasons, Unsupported, attempt, num, pair, require
 
@@ -24,10 +26,16 @@ def multilevel(frame: pd.DataFrame) -> Json:
 
     difference ~ session_number [+ C(modality)] with a random intercept per dyad, and, when at
     least 5 therapists are known, a random intercept per therapist with dyads as a variance
-    component nested in therapists (sessions in dyads in therapists). statsmodels MixedLM; p
-    values are Wald z tests. Convergence problems are reported, never hidden.
+    component nested in therapists (sessions in dyads in therapists). session_number is
+    centred at its mean S over the data, so the intercept is the gap at the average session
+    (for the reference modality), not at a "session 0" nobody attended. statsmodels MixedLM;
+    p values are Wald z tests. Convergence problems are reported, never hidden.
     """
-    data = frame.assign(dyad_id=frame["dyad_id"].astype(str))
+    centre = float(frame["session_number"].mean()) if len(frame) else 0.0
+    data = frame.assign(
+        dyad_id=frame["dyad_id"].astype(str),
+        session_number=frame["session_number"] - centre,
+    )
     require(data["dyad_id"].nunique() >= 3, "needs at least 3 dyads")
     require(
         len(data) > data["dyad_id"].nunique(), "needs at least 2 sessions in some dyad"
@@ -37,6 +45,8 @@ def multilevel(frame: pd.DataFrame) -> Json:
         "formula": formula,
         "difference": "client_score - therapist_score",
         "estimation": "REML; Wald z tests",
+        "session_centring": f"session_number centred at its mean, S = {centre:.4g}",
+        "session_centre": centre,
         "reference_modality": reference,
     }
     if reference is None:
@@ -146,10 +156,11 @@ def response_surface(
     a4 = b3 - b4 + b5 (line of disagreement C = -T) (Shanock et al. 2010). Both predictors are
     centred on one common value: the scale midpoint when given (Shanock et al. 2010), else the
     grand mean of all client and therapist scores. SEs are cluster-robust by dyad when dyads
-    rate several sessions (statsmodels OLS; a_k by t_test on linear contrasts).
+    rate several sessions. The numbers are statsmodels' (OLS; cluster-robust with its CR1
+    correction and normal p values and CIs, else t on n - 6 df; a_k as t_test of linear
+    contrasts), computed here with numpy so that a summary without the multilevel models
+    need not import statsmodels (tests/ratings/test_analysis_models.py compares the two).
     """
-    import statsmodels.api as sm
-
     data = frame[["client_score", "therapist_score", "outcome", "dyad_id"]].dropna()
     n = len(data)
     require(
@@ -166,27 +177,28 @@ def response_surface(
         "the polynomial terms are collinear (too few distinct client/therapist combinations)",
     )
     n_dyads = data["dyad_id"].nunique()
-    model = sm.OLS(data["outcome"].to_numpy(dtype=float), design)
+    codes: np.ndarray | None = None
     if n_dyads < n and n_dyads >= MIN_CLUSTERS:
         codes = pd.factorize(data["dyad_id"])[0]
-        result = model.fit(cov_type="cluster", cov_kwds={"groups": codes})
         se_kind = "cluster-robust by dyad"
     else:
-        result = model.fit()
         se_kind = "OLS (independent pairs)"
         if n_dyads < n:
             reasons["se_kind"] = (
                 f"only {n_dyads} dyads for repeated sessions: SEs treat pairs as independent"
             )
+    fit = _Ols(data["outcome"].to_numpy(dtype=float), design, codes)
+    names = ["b0", "b1", "b2", "b3", "b4", "b5"]
+    contrasts = np.array(list(SURFACE_CONTRASTS.values()), dtype=float)
     return {
         "n": n,
         "n_dyads": int(n_dyads),
         "centre": centre,
         "centre_kind": "scale midpoint" if scale_midpoint is not None else "grand mean",
         "se_kind": se_kind,
-        "r_squared": num(result.rsquared),
-        "coefficients": _terms(result, ["b0", "b1", "b2", "b3", "b4", "b5"]),
-        "surface": _surface(result),
+        "r_squared": num(fit.rsquared),
+        "coefficients": fit.tests(np.eye(6), names),
+        "surface": fit.tests(contrasts, list(SURFACE_CONTRASTS)),
     }
 
 
@@ -198,29 +210,49 @@ SURFACE_CONTRASTS = {
 }
 
 
-def _terms(result: Any, names: list[str]) -> Json:
-    ci = np.asarray(result.conf_int())
-    return {
-        name: {
-            "estimate": num(result.params[i]),
-            "se": num(result.bse[i]),
-            "p": num(result.pvalues[i]),
-            "ci95": pair(ci[i]),
-        }
-        for i, name in enumerate(names)
-    }
+class _Ols:
+    """OLS as statsmodels fits it: classical SEs with t(n - k), or cluster-robust (CR1:
+    G/(G-1) * (n-1)/(n-k)) with normal p values and CIs (statsmodels' default for
+    cov_type="cluster")."""
 
+    def __init__(
+        self, y: np.ndarray, x: np.ndarray, clusters: np.ndarray | None
+    ) -> None:
+        n, k = x.shape
+        bread = np.linalg.pinv(x.T @ x)
+        self.params = np.linalg.lstsq(x, y, rcond=None)[0]
+        resid = y - x @ self.params
+        self.rsquared = 1 - resid @ resid / np.sum((y - y.mean()) ** 2)
+        if clusters is None:
+            self.cov = bread * (resid @ resid / (n - k))
+            self.df: int | None = n - k
+        else:
+            g = int(clusters.max()) + 1
+            scores = np.column_stack(
+                [
+                    np.bincount(clusters, weights=x[:, j] * resid, minlength=g)
+                    for j in range(k)
+                ]
+            )
+            correction = g / (g - 1) * (n - 1) / (n - k)
+            self.cov = bread @ (scores.T @ scores) @ bread * correction
+            self.df = None
 
-def _surface(result: Any) -> Json:
-    test = result.t_test(np.array(list(SURFACE_CONTRASTS.values()), dtype=float))
-    ci = np.asarray(test.conf_int())
-    effect, se, p = (np.ravel(v) for v in (test.effect, test.sd, test.pvalue))
-    return {
-        name: {
-            "estimate": num(effect[i]),
-            "se": num(se[i]),
-            "p": num(p[i]),
-            "ci95": pair(ci[i]),
+    def tests(self, contrasts: np.ndarray, names: list[str]) -> Json:
+        """Estimate, SE, p and 95% CI of each row of ``contrasts`` times the coefficients."""
+        effect = contrasts @ self.params
+        se = np.sqrt(np.einsum("ij,jk,ik->i", contrasts, self.cov, contrasts))
+        z = effect / se
+        if self.df is None:
+            p, crit = 2 * stats.norm.sf(np.abs(z)), stats.norm.ppf(0.975)
+        else:
+            p, crit = 2 * stats.t.sf(np.abs(z), self.df), stats.t.ppf(0.975, self.df)
+        return {
+            name: {
+                "estimate": num(effect[i]),
+                "se": num(se[i]),
+                "p": num(p[i]),
+                "ci95": pair((effect[i] - crit * se[i], effect[i] + crit * se[i])),
+            }
+            for i, name in enumerate(names)
         }
-        for i, name in enumerate(SURFACE_CONTRASTS)
-    }

@@ -11,6 +11,7 @@ imported only inside the functions that need them.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -24,8 +25,18 @@ from ._stats_agreement import (
     rm_bland_altman,
     rm_corr,
 )
-from ._stats_common import MIN_PAIRS, Json, Reasons, attempt, finalize, nulls
+from ._stats_common import (
+    MIN_PAIRS,
+    Json,
+    Plain,
+    Reasons,
+    attempt,
+    finalize,
+    nulls,
+)
 from ._stats_models import multilevel, response_surface
+from ._stats_nested import RULE as HEADLINE_RULE
+from ._stats_nested import headline
 from ._stats_paired import (
     cohens_d_av,
     cohens_d_z,
@@ -40,13 +51,18 @@ from .pairs import REQUIRED, PairRecord, records_frame
 from .pairs_io import (
     MEASURE_COLUMNS,
     PREDICTION_COLUMNS,
+    SCORE_LIMIT,
     PairsFormatError,
+    Problem,
+    check_score_range,
+    out_of_bounds,
     subscale_names,
 )
 
 __all__ = [
     "CONVENTIONS",
     "bland_altman",
+    "checked",
     "core_block",
     "icc_table",
     "prepare",
@@ -78,25 +94,85 @@ CONVENTIONS = {
         "zero differences dropped; exact below 50 non-zero differences without ties, else "
         "normal approximation with continuity correction (as R's wilcox.test)"
     ),
+    "headline": (
+        "the mean client - therapist difference respecting the nesting of sessions in "
+        "dyads (and dyads in therapists): " + HEADLINE_RULE
+    ),
+    "pooled_tests": (
+        "descriptive: the session-level tests and intervals (paired t, Wilcoxon, Pearson, "
+        "Spearman, ICC, plain Bland-Altman limits) treat sessions as independent; when dyads "
+        "rate many sessions their p values and CIs are too optimistic; read the headline"
+    ),
+    "instruments": (
+        "totals of different instruments are never pooled: several instruments give "
+        "by_instrument blocks and null pooled blocks (reason 'mixed_instruments')"
+    ),
     "nulls": (
         "a null value has an entry for its dotted path, or a parent path, in the 'reasons' "
         "of the nearest enclosing object that has 'reasons'"
     ),
 }
 SCORES = ("client_score", "therapist_score")
+MIXED = "mixed_instruments"
+UNLABELLED = "(none)"
+#: the blocks summarize adds to core_block's, in order
+EXTRAS = (
+    "headline",
+    "by_modality",
+    "per_subscale",
+    "multilevel",
+    "response_surface",
+    "ruptures",
+    "meta_perception",
+    "quality",
+)
 
 
-def prepare(df: pd.DataFrame) -> tuple[pd.DataFrame, int]:
+def prepare(
+    df: pd.DataFrame, score_range: tuple[float, float] | None = None
+) -> tuple[pd.DataFrame, int]:
     """Validate and coerce a pairs frame; return it with the number of rows dropped.
 
     Raises PairsFormatError naming missing required columns. Rows without a finite client and
-    therapist score, dyad_id or session_number are dropped (read_pairs_csv reports them);
+    therapist score, dyad_id or a whole session_number, and rows out of bounds
+    (``ratings.pairs_io.out_of_bounds``: sessions 1 to MAX_SESSION_NUMBER, totals inside
+    ``score_range`` or within +-SCORE_LIMIT) are dropped; ``checked`` lists why, row by row.
     dyad_id becomes a categorical of strings.
+    """
+    frame, problems = checked(df, score_range)
+    return frame, len({p.row for p in problems if p.message.endswith("row excluded")})
+
+
+def checked(
+    df: pd.DataFrame, score_range: tuple[float, float] | None = None
+) -> tuple[pd.DataFrame, list[Problem]]:
+    """``prepare`` with its reasons: the clean frame and one Problem per bad cell.
+
+    Problem.row is the 0-based position in ``df`` (for summarize_records: in the list of
+    records). A bad required cell excludes the row; a bad optional number is blanked. Missing
+    optional values are not problems; NaN in a required column is ("missing").
     """
     missing = [c for c in REQUIRED if c not in df.columns]
     if missing:
         raise PairsFormatError(f"missing required column(s): {', '.join(missing)}")
-    frame = df.copy()
+    check_score_range(score_range)
+    frame = df.reset_index(drop=True)  # a copy: positions are the rows of Problems
+    problems: list[Problem] = []
+    bad = pd.Series(False, index=frame.index)
+
+    def report(
+        where: pd.Series,
+        column: str,
+        message: str,
+        required: bool,
+        messages: pd.Series | None = None,
+    ) -> None:
+        effect = "row excluded" if required else "cell ignored"
+        for row in where.index[where]:
+            text = message if messages is None else messages[row]
+            value = str(df[column].iat[row])
+            problems.append(Problem(int(row), column, value, f"{text}; {effect}"))
+
     numeric = [*SCORES, "session_number", *MEASURE_COLUMNS, *PREDICTION_COLUMNS]
     numeric += [
         f"{p}_{n}"
@@ -104,13 +180,40 @@ def prepare(df: pd.DataFrame) -> tuple[pd.DataFrame, int]:
         for p in ("client", "therapist")
     ]
     for col in (c for c in numeric if c in frame):
-        values = pd.to_numeric(frame[col], errors="coerce").astype(float)
-        frame[col] = values.where(np.isfinite(values))
-    keep = frame[[*SCORES, "session_number", "dyad_id"]].notna().all(axis=1)
-    frame = frame[keep].reset_index(drop=True)
+        required = col in REQUIRED
+        raw = frame[col]
+        if raw.dtype == object:
+            values = pd.to_numeric(raw, errors="coerce").astype(float)
+            absent = raw.isna() | values.isna() & raw.astype(str).str.strip().eq("")
+            report(values.isna() & ~absent, col, "not a number", required)
+        else:
+            values = raw.astype(float)
+            absent = values.isna()
+        if required:
+            report(absent, col, "missing", True)
+        report(np.isinf(values), col, "not a finite number", required)
+        values = values.where(np.isfinite(values))
+        if col == "session_number":
+            fractional = values.notna() & (values != np.round(values))
+            report(fractional, col, "not a whole number", required)
+            values = values.mask(fractional)
+        why = out_of_bounds(col, values, score_range)
+        outside = pd.Series(values.index.isin(why.index), index=values.index)
+        report(outside, col, "", required, why)
+        values = values.mask(outside)
+        frame[col] = values
+        if required:
+            bad |= values.isna()
+    blank_dyad = frame["dyad_id"].isna() | frame["dyad_id"].astype(str).str.strip().eq(
+        ""
+    )
+    report(blank_dyad, "dyad_id", "blank", True)
+    bad |= blank_dyad
+    frame = frame[~bad].reset_index(drop=True)
     # categorical: every per-dyad groupby below then reuses one factorisation
     frame["dyad_id"] = frame["dyad_id"].astype(str).astype("category")
-    return frame, int((~keep).sum())
+    problems.sort(key=lambda p: (p.row, p.column))
+    return frame, problems
 
 
 def core_block(frame: pd.DataFrame) -> Json:
@@ -165,53 +268,138 @@ def summarize(
     df: pd.DataFrame,
     *,
     include_multilevel: bool = True,
-    rupture_sd: float = 1.0,
-    scale_midpoint: float | None = None,
     multilevel_reason: str | None = None,
+    scale_midpoint: float | None = None,
+    rupture_sd: float | None = None,
+    rupture_min_drop: float | None = None,
+    max_events: int | None = None,
+    score_range: tuple[float, float] | None = None,
 ) -> Json:
     """The JSON summary comparing client and therapist ratings (see module docstring).
 
-    ``include_multilevel=False`` skips the MixedLM block (the slow part on large exports),
-    with ``multilevel_reason`` as the caller's reason for skipping it;
-    ``rupture_sd`` is the rupture threshold in SDs of the dyad's own series (1 = Strauss et al.
-    2006, 2 = Stiles et al. 2004); ``scale_midpoint`` centres the response surface (Shanock et
-    al. 2010), else the grand mean is used.
+    It leads with ``headline`` (ratings._stats_nested: sessions nested in dyads respected);
+    the session-level tests of the block are descriptive. Data on several instruments give one
+    summary per instrument in ``by_instrument`` and nothing pooled (reason
+    "mixed_instruments"). ``include_multilevel=False`` skips the MixedLM block (the slow part
+    on large exports), with ``multilevel_reason`` as the caller's reason for skipping it;
+    ``scale_midpoint`` centres the response surface (Shanock et al. 2010), else the grand mean
+    is used; ``rupture_sd``, ``rupture_min_drop`` and ``max_events`` go to the rupture rule
+    (``threshold_sd``, ``min_drop``, ``max_events``; None = its defaults, every event listed);
+    ``score_range=(low, high)`` declares the instrument's range of totals: rows outside it are
+    excluded and listed in ``input_problems`` with every other excluded row or ignored cell.
     """
-    frame, excluded = prepare(df)
-    summary = core_block(frame)
-    summary.update(
-        schema_version=SCHEMA_VERSION, conventions=CONVENTIONS, n_rows_excluded=excluded
+    frame, problems = checked(df, score_range)
+    options = _Options(
+        include_multilevel,
+        multilevel_reason,
+        scale_midpoint,
+        {
+            **({} if rupture_sd is None else {"threshold_sd": rupture_sd}),
+            "min_drop": rupture_min_drop,
+            "max_events": max_events,
+        },
     )
-    reasons: Reasons = summary["reasons"]
-    summary["by_modality"] = _by_modality(frame, reasons)
-    summary["per_subscale"] = _per_subscale(frame, reasons)
-    with_diff = frame.assign(
-        difference=frame["client_score"] - frame["therapist_score"]
-    )
-    if include_multilevel:
-        attempt(summary, "multilevel", None, lambda _: multilevel(with_diff))
+    instruments = _instruments(frame)
+    if len(instruments) > 1:
+        summary = _mixed(frame, instruments, options)
     else:
-        summary["multilevel"] = None
-        reasons["multilevel"] = (
-            multilevel_reason
-            or "not requested (summarize(..., include_multilevel=False))"
+        summary = _block(frame, options)
+        summary["by_instrument"] = {}
+        summary["reasons"]["by_instrument"] = (
+            f"one instrument ({instruments[0]})"
+            if instruments
+            else "no instrument column (or no instrument given): one instrument assumed"
         )
-    if "outcome" in frame:
-        surface = _on(response_surface, frame, scale_midpoint=scale_midpoint)
-        attempt(summary, "response_surface", None, surface)
-    else:
-        summary["response_surface"] = None
-        reasons["response_surface"] = "no outcome column"
-    rupture = _on(dyadic.ruptures, frame, threshold_sd=rupture_sd)
-    attempt(summary, "ruptures", None, rupture)
-    attempt(summary, "meta_perception", None, lambda _: dyadic.meta_perception(frame))
-    attempt(summary, "quality", None, lambda _: dyadic.quality(frame))
+    excluded = {p.row for p in problems if p.message.endswith("row excluded")}
+    summary.update(
+        schema_version=SCHEMA_VERSION,
+        conventions=CONVENTIONS,
+        n_rows_excluded=len(excluded),
+        input_problems=Plain(p.__dict__ for p in problems),
+        score_range=None if score_range is None else [*map(float, score_range)],
+    )
+    if score_range is None:
+        summary["reasons"]["score_range"] = (
+            f"none declared: scores beyond +-{SCORE_LIMIT:.0f} are refused"
+        )
     return finalize(summary)
 
 
 def summarize_records(records: Sequence[PairRecord], **options: Any) -> Json:
     """``summarize`` of typed records (ratings.pairs.records_frame); same options."""
     return summarize(records_frame(records), **options)
+
+
+@dataclass(frozen=True)
+class _Options:
+    include_multilevel: bool
+    multilevel_reason: str | None
+    scale_midpoint: float | None
+    rupture: dict[str, Any]
+
+
+def _block(frame: pd.DataFrame, options: _Options) -> Json:
+    """Everything computed from one instrument's rows (the top level or a by_instrument)."""
+    summary = core_block(frame)
+    reasons: Reasons = summary["reasons"]
+    attempt(summary, "headline", None, _on(headline, frame))
+    summary["by_modality"] = _by_modality(frame, reasons)
+    summary["per_subscale"] = _per_subscale(frame, reasons)
+    if options.include_multilevel:
+        with_diff = frame.assign(
+            difference=frame["client_score"] - frame["therapist_score"]
+        )
+        attempt(summary, "multilevel", None, lambda _: multilevel(with_diff))
+    else:
+        summary["multilevel"] = None
+        reasons["multilevel"] = (
+            options.multilevel_reason
+            or "not requested (summarize(..., include_multilevel=False))"
+        )
+    if "outcome" in frame:
+        surface = _on(response_surface, frame, scale_midpoint=options.scale_midpoint)
+        attempt(summary, "response_surface", None, surface)
+    else:
+        summary["response_surface"] = None
+        reasons["response_surface"] = "no outcome column"
+    attempt(summary, "ruptures", None, _on(dyadic.ruptures, frame, **options.rupture))
+    attempt(summary, "meta_perception", None, _on(dyadic.meta_perception, frame))
+    attempt(summary, "quality", None, lambda _: dyadic.quality(frame))
+    return summary
+
+
+def _instruments(frame: pd.DataFrame) -> list[str]:
+    """The instruments of the rows, sorted; rows without one count as "(none)" beside others."""
+    if "instrument" not in frame or frame["instrument"].isna().all():
+        return []
+    named = sorted(frame["instrument"].dropna().astype(str).unique())
+    return [*named, UNLABELLED] if frame["instrument"].isna().any() else named
+
+
+def _mixed(frame: pd.DataFrame, instruments: list[str], options: _Options) -> Json:
+    """Several instruments: a full block per instrument, nothing pooled (all null)."""
+    summary: Json = {"n_pairs": len(frame), "n_dyads": int(frame["dyad_id"].nunique())}
+    summary["reasons"] = {}
+    for key in [*core_block(frame.iloc[:0]), *EXTRAS]:
+        if key in summary or key == "reasons":
+            continue
+        summary[key] = {} if key in ("by_modality", "per_subscale") else None
+        summary["reasons"][key] = MIXED
+    labels = frame["instrument"].astype(object).where(frame["instrument"].notna())
+    blocks: Json = {}
+    for name in instruments:
+        if name == UNLABELLED:
+            continue
+        rows = frame[labels.astype(str) == name].reset_index(drop=True)
+        rows["dyad_id"] = rows["dyad_id"].cat.remove_unused_categories()
+        blocks[name] = finalize(_block(rows, options))
+    summary["by_instrument"] = blocks
+    if UNLABELLED in instruments:
+        n = int(labels.isna().sum())
+        summary["reasons"]["by_instrument"] = (
+            f"{n} pairs without an instrument are in no block (their scale is unknown)"
+        )
+    return summary
 
 
 def _by_modality(frame: pd.DataFrame, reasons: Reasons) -> Json:

@@ -6,7 +6,8 @@ passes ``PairRecord``s to ``ratings.analysis.summarize_records`` and draws figur
 through ``ratings.pairs_io.read_pairs_csv``, which reports every bad cell. Both paths
 end in the same frame (docs/research.md, "Input"): ``dyad_id``, ``session_number``,
 ``client_score``, ``therapist_score``, the optional ``modality``, ``therapist_id``,
-``rtt_ms``, ``packet_loss_pct``, and ``client_<s>``/``therapist_<s>`` per subscale.
+``rtt_ms``, ``packet_loss_pct``, and ``client_<s>``/``therapist_<s>`` per subscale;
+``instrument`` and ``predicted_client_score`` only when some record has one.
 Importing this module is cheap: pandas loads only when a frame is made.
 """
 
@@ -22,7 +23,15 @@ if TYPE_CHECKING:
 REQUIRED = ("dyad_id", "session_number", "client_score", "therapist_score")
 # client_<x> names the file format keeps for itself; a subscale called so gets _subscale
 RESERVED_SUFFIXES = ("score", "meta", "id")
-FLOAT_COLUMNS = ("client_score", "therapist_score", "rtt_ms", "packet_loss_pct")
+FLOAT_COLUMNS = (
+    "client_score",
+    "therapist_score",
+    "rtt_ms",
+    "packet_loss_pct",
+    "predicted_client_score",
+)
+# columns made only when some record has a value (older frames did not have them)
+WHEN_GIVEN = ("instrument", "predicted_client_score")
 
 
 @dataclass(frozen=True)
@@ -39,6 +48,10 @@ class PairRecord:
     packet_loss_pct: float | None = None
     client_subscales: Mapping[str, float | None] = field(default_factory=dict)
     therapist_subscales: Mapping[str, float | None] = field(default_factory=dict)
+    #: the instrument (pair) both totals are on; several in one summary are never pooled
+    instrument: str | None = None
+    #: the therapist's prediction of the client's total, on the client instrument's scale
+    predicted_client_score: float | None = None
 
 
 def subscale_column(name: str) -> str:
@@ -60,6 +73,7 @@ def records_frame(records: Sequence[PairRecord]) -> pd.DataFrame:
     import pandas as pd  # here, not at import: the app imports this module at start
 
     subs = subscales_of(records)
+    given = [c for c in WHEN_GIVEN if any(getattr(r, c) is not None for r in records)]
     rows = []
     for r in records:
         row: dict[str, Any] = {
@@ -72,6 +86,8 @@ def records_frame(records: Sequence[PairRecord]) -> pd.DataFrame:
             "rtt_ms": r.rtt_ms,
             "packet_loss_pct": r.packet_loss_pct,
         }
+        for col in given:
+            row[col] = getattr(r, col)
         for name in subs:
             column = subscale_column(name)
             row[f"client_{column}"] = r.client_subscales.get(name)

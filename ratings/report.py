@@ -1,4 +1,8 @@
-"""A plain-text report of a summary: the answer first (how far apart, which way, how sure)."""
+"""A plain-text report of a summary: the answer first (how far apart, which way, how sure).
+
+The answer is the headline (sessions nested in dyads respected); the session-level tests
+follow in a section labelled descriptive. Several instruments give one report each.
+"""
 
 from __future__ import annotations
 
@@ -9,14 +13,23 @@ Summary = Mapping[str, Any]
 RULE = "-" * 72
 
 
-def format_report(summary: Summary) -> str:
-    """Readable text of summarize()'s result, leading with the direction and size of the gap."""
+def format_report(summary: Summary, events: int = 20) -> str:
+    """Readable text of summarize()'s result, leading with the headline: the gap with sessions
+    nested in dyads respected. The session-level tests follow, labelled descriptive. At most
+    ``events`` rupture events are listed (their count is always given)."""
+    if summary.get("by_instrument") and summary.get("headline") is None:
+        return _mixed(summary, events)
+    return _single(summary, events, "Client vs therapist alliance ratings")
+
+
+def _single(summary: Summary, events: int, title: str) -> str:
     parts = [
-        _headline(summary),
+        _headline(summary, title),
+        _descriptive(summary),
         _agreement(summary),
         _groups("By modality", summary.get("by_modality") or {}),
         _groups("Per subscale", summary.get("per_subscale") or {}),
-        _ruptures(summary.get("ruptures")),
+        _ruptures(summary.get("ruptures"), events),
         _multilevel(summary.get("multilevel")),
         _surface(summary.get("response_surface")),
         _not_computed(summary),
@@ -24,28 +37,77 @@ def format_report(summary: Summary) -> str:
     return "\n\n".join(p for p in parts if p) + "\n"
 
 
-def _headline(s: Summary) -> str:
+def _mixed(summary: Summary, events: int) -> str:
+    names = list(summary["by_instrument"])
     lines = [
         "Client vs therapist alliance ratings",
         RULE,
+        f"n = {summary.get('n_pairs', 0)} session pairs from {summary.get('n_dyads', 0)}"
+        f" dyads on {len(names)} instruments ({', '.join(names)}).",
+        "Totals of different instruments are on different scales and are never pooled:"
+        " one summary per instrument follows.",
+    ]
+    note = (summary.get("reasons") or {}).get("by_instrument")
+    if note:
+        lines.append(f"Note: {note}.")
+    blocks = [
+        _single(block, events, f"Instrument {name}")
+        for name, block in summary["by_instrument"].items()
+    ]
+    return "\n".join(lines) + "\n\n" + "\n".join(blocks)
+
+
+def _headline(s: Summary, title: str) -> str:
+    lines = [
+        title,
+        RULE,
         f"n = {s.get('n_pairs', 0)} session pairs from {s.get('n_dyads', 0)} dyads"
         f" (differences are client - therapist).",
+    ]
+    head = s.get("headline")
+    if head is None or head.get("estimate") is None:
+        lines.append(
+            "No estimate respecting the nesting of sessions in dyads: "
+            + _reason(s, "headline")
+        )
+        return "\n".join(lines)
+    diff, ci = head["estimate"], head.get("ci95")
+    lines.append(_direction(diff, ci) + f" by {abs(diff):.2f} points on average")
+    lines.append(
+        f"  (95% CI {_ci(ci)}, {_p(head.get('p'))}; {head.get('n_clusters')}"
+        f" {head.get('cluster', 'dyad')}s, t({_f(head.get('df'), 0)}))."
+    )
+    lines.append(f"Method: {head.get('method')}.")
+    note = (s.get("reasons") or {}).get("headline.method")
+    if note:
+        lines.append(f"Note: {note}.")
+    return "\n".join(lines)
+
+
+def _descriptive(s: Summary) -> str:
+    lines = [
+        "Session-level statistics (descriptive: treats sessions as independent)",
+        RULE,
     ]
     diff = s.get("mean_difference")
     if diff is None:
         lines.append("No difference can be given: " + _reason(s, "mean_difference"))
         return "\n".join(lines)
     t = s.get("paired_t") or {}
-    ci = t.get("mean_difference_ci95")
-    lines.append(_direction(diff, ci) + f" by {abs(diff):.2f} points on average")
-    if t.get("t") is None:
-        lines.append(f"  (no test or confidence interval: {_reason(s, 'paired_t')}).")
-        return "\n".join(lines)
     lines.append(
-        f"  (95% CI {_ci(ci)}; d_av = {_f(s.get('cohens_d'))}, d_z = {_f(s.get('cohens_d_z'))};"
-        f" paired t({_f(t.get('df'), 0)}) = {_f(t.get('t'))}, {_p(t.get('p'))};"
-        f" Wilcoxon {_p((s.get('wilcoxon') or {}).get('p'))})."
+        f"Mean of the session differences {diff:.2f}"
+        f" (95% CI {_ci(t.get('mean_difference_ci95'))};"
+        f" d_av = {_f(s.get('cohens_d'))}, d_z = {_f(s.get('cohens_d_z'))})."
     )
+    if t.get("t") is None:
+        lines.append(f"  No paired test: {_reason(s, 'paired_t')}.")
+    else:
+        lines.append(
+            f"  Paired t({_f(t.get('df'), 0)}) = {_f(t.get('t'))}, {_p(t.get('p'))};"
+            f" Wilcoxon {_p((s.get('wilcoxon') or {}).get('p'))}: these count every"
+            " session as an independent pair, so their p values are too small when dyads"
+            " differ."
+        )
     ba = s.get("bland_altman") or {}
     if ba.get("loa_lower") is not None:
         lines.append(
@@ -112,26 +174,59 @@ def _groups(title: str, groups: Mapping[str, Summary]) -> str:
     return "\n".join(lines)
 
 
-def _ruptures(block: Summary | None) -> str:
+def _ruptures(block: Summary | None, events: int) -> str:
     if not block:
         return ""
-    lines = [f"Ruptures ({block['threshold_name']}: {block['rule']})", RULE]
-    for side in ("client", "therapist"):
-        c = block[side]
-        lines.append(
-            f"{side:<10} {c['n_events']} drops in {c['n_dyads_with_rupture']} of"
-            f" {block['n_dyads_evaluated']} dyads ({100 * c['proportion_dyads']:.0f}%)"
-        )
+    lines = ["Ruptures", RULE, f"Rule: {block.get('definition', 'not named')}"]
+    threshold = block.get("threshold") or {}
+    numbers = [
+        f"{k} {_value(v)}"
+        for k, v in threshold.items()
+        if v is not None and not isinstance(v, str)
+    ]
+    if numbers:
+        lines.append("Threshold: " + "; ".join(numbers))
+    share = block.get("share_of_dyads")
+    by_side = block.get("share_of_dyads_by_perspective") or {}
+    sides = ", ".join(f"{k} {_pct(v)}" for k, v in by_side.items())
+    listed = block.get("events") or []
     lines.append(
-        f"flagged by both in the same session: {block['n_sessions_flagged_by_both']}"
+        f"{block.get('n_events', len(listed))} events in {_pct(share)} of"
+        f" {block.get('n_dyads_evaluated', 'n/a')} dyads evaluated"
+        + (f" ({sides})" if sides else "")
+        + f"; repaired: {block.get('n_repaired', 'n/a')}"
     )
+    for event in listed[:events]:
+        repaired = event.get("repaired_session")
+        lines.append(
+            f"  {event.get('dyad_id')} session {event.get('session_number')}"
+            f" {event.get('perspective')}: drop {_f(event.get('drop'))},"
+            f" {'repaired at session ' + str(repaired) if repaired else 'not repaired'}"
+        )
+    total = block.get("n_events", len(listed))
+    if isinstance(total, int) and total > min(len(listed), events):
+        lines.append(f"  ... {total - min(len(listed), events)} more not listed here")
     return "\n".join(lines)
+
+
+def _value(value: Any) -> str:
+    if isinstance(value, Mapping):
+        return ", ".join(f"{k} {_value(v)}" for k, v in value.items())
+    if isinstance(value, float):
+        return f"{value:.3g}"
+    return str(value)
+
+
+def _pct(share: Any) -> str:
+    return "n/a" if share is None else f"{100 * share:.0f}%"
 
 
 def _multilevel(block: Summary | None) -> str:
     if not block:
         return ""
     lines = [f"Multilevel model: {block['formula']} ({block['estimation']})", RULE]
+    if block.get("session_centring"):
+        lines.append(str(block["session_centring"]))
     for key in ("dyad_model", "therapist_model"):
         model = block.get(key)
         if not model:

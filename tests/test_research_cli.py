@@ -33,7 +33,12 @@ def test_analyze_prints_the_readable_report(runner, good_csv):
     assert r.exit_code == 0, r.output
     assert r.stdout.startswith("Client vs therapist alliance ratings")
     assert "n = 6 session pairs from 2 dyads" in r.stdout
-    assert "Clients rated the alliance higher" in r.stdout
+    # two dyads cannot carry a headline; the session-level mean is shown as descriptive
+    assert (
+        "No estimate respecting the nesting of sessions in dyads: needs at least 5 dyads"
+        in r.stdout
+    )
+    assert "Mean of the session differences 3.00" in r.stdout
 
 
 def test_analyze_json_is_the_contract_summary(runner, good_csv):
@@ -111,3 +116,78 @@ def test_register_adds_both_commands():
     group = click.Group("teletherapy")
     research_cli.register(group)
     assert set(group.commands) == {"analyze", "export"}
+
+
+def _course_csv(tmp_path, drops: int = 4):  # type: ignore[no-untyped-def]
+    """10 dyads x 8 sessions with small noise; ``drops`` dyads fall 10 points at session 5."""
+    import random
+
+    rng = random.Random(3)
+    lines = ["dyad_id,session_number,client_score,therapist_score"]
+    for d in range(10):
+        for s in range(1, 9):
+            client = 40 + rng.uniform(-0.5, 0.5) - (10 if d < drops and s == 5 else 0)
+            lines.append(f"d{d},{s},{client:.2f},{38 + rng.uniform(-0.5, 0.5):.2f}")
+    path = tmp_path / "course.csv"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_analyze_leads_with_the_headline_and_labels_pooled_tests(runner, tmp_path):
+    r = runner.invoke(research_cli.analyze, [str(_course_csv(tmp_path))])
+    assert r.exit_code == 0, r.output
+    lines = r.stdout.splitlines()
+    assert lines[3].startswith("Clients rated the alliance higher than therapists by")
+    assert "10 dyads, t(9)" in lines[4]
+    assert lines[5].startswith("Method: random-intercept model")
+    assert (
+        "Session-level statistics (descriptive: treats sessions as independent)"
+        in r.stdout
+    )
+
+
+def test_analyze_events_bounds_the_list_but_reports_the_count(runner, tmp_path):
+    path = _course_csv(tmp_path)
+    r = runner.invoke(research_cli.analyze, [str(path), "--json", "--events", "1"])
+    assert r.exit_code == 0, r.output
+    ruptures = json.loads(r.stdout)["ruptures"]
+    assert ruptures["n_events"] >= 4
+    assert ruptures["events_listed"] == len(ruptures["events"]) == 1
+    text = runner.invoke(research_cli.analyze, [str(path), "--events", "1"]).stdout
+    assert f"... {ruptures['n_events'] - 1} more not listed here" in text
+
+
+def test_analyze_score_range_refuses_scores_outside_it(runner, tmp_path):
+    path = tmp_path / "range.csv"
+    path.write_text(GOOD + "c,1,61,30,video\nc,2,1e308,31,video\n")
+    r = runner.invoke(
+        research_cli.analyze, [str(path), "--json", "--score-range", "0", "60"]
+    )
+    assert r.exit_code == 0, r.output
+    assert (
+        "row 8, column client_score ('61'): outside the declared score range 0 to 60;"
+        " row excluded" in r.stderr
+    )
+    summary = json.loads(r.stdout)
+    assert [(p["row"], p["column"]) for p in summary["input_problems"]] == [
+        (8, "client_score"),
+        (9, "client_score"),
+    ]
+    assert summary["score_range"] == [0, 60] and summary["n_pairs"] == 6
+    bad = runner.invoke(research_cli.analyze, [str(path), "--score-range", "40", "0"])
+    assert bad.exit_code == 2 and "score_range must be finite" in bad.output
+
+
+def test_analyze_no_multilevel_skips_the_models_but_keeps_the_headline(
+    runner, tmp_path
+):
+    path = _course_csv(tmp_path)
+    r = runner.invoke(research_cli.analyze, [str(path), "--json", "--no-multilevel"])
+    assert r.exit_code == 0, r.output
+    summary = json.loads(r.stdout)
+    assert summary["multilevel"] is None
+    assert "--no-multilevel" in summary["reasons"]["multilevel"]
+    assert summary["headline"]["n_dyads"] == 10
+    full = json.loads(runner.invoke(research_cli.analyze, [str(path), "--json"]).stdout)
+    assert full["multilevel"]["dyad_model"] is not None
+    assert full["headline"] == summary["headline"]

@@ -21,26 +21,66 @@ from flask.cli import with_appcontext
     type=click.Path(file_okay=False, path_type=Path),
     help="Also write every figure as <kind>.svg and <kind>.png into this directory.",
 )
-def analyze(file: Path, as_json: bool, plots_dir: Path | None) -> None:
+@click.option(
+    "--no-multilevel",
+    is_flag=True,
+    help="Skip the multilevel models (the slow part on large files); the headline stays.",
+)
+@click.option(
+    "--score-range",
+    type=(float, float),
+    metavar="LO HI",
+    help="The instrument's range of totals: a score outside it is reported and left out.",
+)
+@click.option(
+    "--events",
+    type=click.IntRange(min=0),
+    metavar="N",
+    help="List at most N rupture events (their number is always reported; "
+    "the text report lists 20 by default).",
+)
+def analyze(
+    file: Path,
+    as_json: bool,
+    plots_dir: Path | None,
+    no_multilevel: bool,
+    score_range: tuple[float, float] | None,
+    events: int | None,
+) -> None:
     """Summarize paired client/therapist ratings from FILE.csv (readable report by default)."""
     from ratings.analysis import summarize
-    from ratings.pairs_io import PairsFormatError, read_pairs_csv
+    from ratings.pairs_io import PairsFormatError, check_score_range, read_pairs_csv
     from ratings.report import format_report
 
     try:
-        df, problems = read_pairs_csv(file)
+        check_score_range(score_range)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--score-range") from None
+    try:
+        df, problems = read_pairs_csv(file, score_range=score_range)
     except PairsFormatError as exc:
         raise click.ClickException(f"{file}: {exc}") from None
     if problems:
         click.echo(f"{len(problems)} problem(s) in {file}, left out:", err=True)
         for problem in problems:
             click.echo(f"  {problem}", err=True)
-    summary = summarize(df)
+    summary = summarize(
+        df,
+        include_multilevel=not no_multilevel,
+        multilevel_reason="not requested (teletherapy analyze --no-multilevel)",
+        max_events=events,
+        score_range=score_range,
+    )
     if as_json:
-        summary["input_problems"] = [p.__dict__ for p in problems]
+        # the reader found every bad cell; summarize's own list is then empty
+        summary["input_problems"] = [p.__dict__ for p in problems] + list(
+            summary["input_problems"]
+        )
         click.echo(json.dumps(summary, indent=2, ensure_ascii=False))
     else:
-        click.echo(format_report(summary), nl=False)
+        click.echo(
+            format_report(summary, events=20 if events is None else events), nl=False
+        )
     if plots_dir is not None:
         from ratings.plots import write_plots
 

@@ -103,20 +103,24 @@ def test_repeated_dyad_session_rows_are_all_excluded() -> None:
 
 def test_bad_optional_cells_are_reported_but_keep_the_row() -> None:
     text = (
-        "dyad_id,session_number,client_score,therapist_score,rtt_ms,outcome,therapist_meta\n"
-        "d1,1,5,4,fast,,4.5\n"
-        "d1,2,5,4,80,3,\n"
+        "dyad_id,session_number,client_score,therapist_score,rtt_ms,outcome,"
+        "predicted_client_score,client_goal,therapist_goal\n"
+        "d1,1,5,4,fast,,4.5,3,3\n"
+        "d1,2,5,4,80,3,,2,\n"
+        "d1,3,5,4,80,3,high,2,2\n"
     )
     frame, problems = read(text)
     assert [(p.row, p.column, p.value) for p in problems] == [
         (2, "rtt_ms", "fast"),
-        (3, "therapist_meta", ""),
+        (3, "therapist_goal", ""),
+        (4, "predicted_client_score", "high"),
     ]
     assert all("cell ignored" in p.message for p in problems)
-    assert len(frame) == 2
-    assert frame["rtt_ms"].isna().tolist() == [True, False]
-    # a blank outcome means "not measured", not a problem
-    assert frame["outcome"].isna().tolist() == [True, False]
+    assert len(frame) == 3
+    assert frame["rtt_ms"].isna().tolist() == [True, False, False]
+    # a blank outcome means "not measured", a blank prediction "not given": no problem
+    assert frame["outcome"].isna().tolist() == [True, False, False]
+    assert frame["predicted_client_score"].isna().tolist() == [False, True, True]
 
 
 def test_subscale_columns_are_read_in_pairs_and_lone_ones_reported() -> None:

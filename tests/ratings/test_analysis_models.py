@@ -8,8 +8,8 @@ import pytest
 
 from ratings._stats_agreement import rm_bland_altman
 from ratings._stats_common import Unsupported
-from ratings._stats_dyadic import meta_perception, quality, ruptures
-from ratings._stats_models import multilevel, response_surface
+from ratings._stats_dyadic import quality, ruptures
+from ratings._stats_models import SURFACE_CONTRASTS, multilevel, response_surface
 
 
 def simulated_discrepancy(seed: int = 7, therapists: int = 8) -> pd.DataFrame:
@@ -49,6 +49,20 @@ def test_mixedlm_recovers_known_fixed_effects() -> None:
     assert model["variance_components"]["residual"] == pytest.approx(0.09, rel=0.2)
     assert model["n_groups"] == 96
     assert {"coef", "se", "z", "p", "ci95"} <= effects["Intercept"].keys()
+
+
+def test_mixedlm_intercept_is_the_gap_at_the_average_session() -> None:
+    # Balanced sessions 1-6 with a trend of -0.05 per session: uncentred, the intercept is
+    # the gap at "session 0" (0.5 + 0.2 + 0.05 higher); centred at S = 3.5 it is the
+    # average gap, which in balanced data is the mean of all differences.
+    frame = simulated_discrepancy().drop(columns="modality")
+    block = multilevel(frame)
+    intercept = block["dyad_model"]["fixed_effects"]["Intercept"]["coef"]
+    assert block["session_centre"] == pytest.approx(3.5)
+    assert block["session_centring"] == "session_number centred at its mean, S = 3.5"
+    assert intercept == pytest.approx(frame["difference"].mean(), abs=1e-6)
+    slope = block["dyad_model"]["fixed_effects"]["session_number"]["coef"]
+    assert slope == pytest.approx(-0.05, abs=0.01)
 
 
 def test_mixedlm_nests_dyads_in_therapists_with_five_or_more() -> None:
@@ -118,6 +132,47 @@ def test_response_surface_clusters_by_dyad_with_repeated_sessions() -> None:
     )
 
 
+@pytest.mark.parametrize("n_dyads", [30, 5])
+def test_response_surface_numbers_are_statsmodels_ols(n_dyads: int) -> None:
+    # The surface is fitted with numpy; statsmodels gives the same numbers (cluster-robust
+    # CR1 with normal p values at >= 10 dyads, else classical OLS with t(n - 6)).
+    import statsmodels.api as sm
+
+    rng = np.random.default_rng(8)
+    n = 4 * n_dyads
+    frame = pd.DataFrame(
+        {
+            "client_score": rng.uniform(1, 7, n),
+            "therapist_score": rng.uniform(1, 7, n),
+            "dyad_id": np.repeat(np.arange(n_dyads), 4).astype(str),
+        }
+    )
+    frame["outcome"] = 0.3 * frame["client_score"] + rng.normal(0, 1, n)
+    ours = response_surface(frame, {})
+    centre = np.r_[frame["client_score"], frame["therapist_score"]].mean()
+    c, t = frame["client_score"] - centre, frame["therapist_score"] - centre
+    design = np.column_stack([np.ones(n), c, t, c**2, c * t, t**2])
+    model = sm.OLS(frame["outcome"].to_numpy(), design)
+    if n_dyads >= 10:
+        groups = pd.factorize(frame["dyad_id"])[0]
+        fit = model.fit(cov_type="cluster", cov_kwds={"groups": groups})
+    else:
+        fit = model.fit()
+    contrasts = fit.t_test(np.array(list(SURFACE_CONTRASTS.values()), dtype=float))
+    assert ours["r_squared"] == pytest.approx(fit.rsquared, abs=1e-12)
+    for i, term in enumerate(ours["coefficients"].values()):
+        assert term["estimate"] == pytest.approx(fit.params[i], abs=1e-10)
+        assert term["se"] == pytest.approx(fit.bse[i], rel=1e-9)
+        assert term["p"] == pytest.approx(fit.pvalues[i], rel=1e-9, abs=1e-14)
+        assert term["ci95"] == pytest.approx(list(fit.conf_int()[i]), abs=1e-10)
+    for i, term in enumerate(ours["surface"].values()):
+        assert term["estimate"] == pytest.approx(
+            np.ravel(contrasts.effect)[i], abs=1e-10
+        )
+        assert term["p"] == pytest.approx(np.ravel(contrasts.pvalue)[i], rel=1e-9)
+        assert term["ci95"] == pytest.approx(list(contrasts.conf_int()[i]), abs=1e-10)
+
+
 def test_response_surface_needs_distinct_score_combinations() -> None:
     frame = pd.DataFrame(
         {
@@ -173,51 +228,9 @@ def series(
     )
 
 
-def test_ruptures_flag_a_one_sd_drop_from_the_previous_session() -> None:
-    # Client 6 6 6 4 6: SD = sqrt(3.2/4) = 0.894; the drop of 2 at session 4 is 2.24 SD.
-    frame = pd.concat(
-        [series([6, 6, 6, 4, 6], [5, 5, 5, 5, 5]), series([5, 6], [5, 6], "b")]
-    )
-    result = ruptures(frame, {})
-    assert result["threshold_name"] == "Strauss et al. 2006 (1 SD)"
-    assert result["threshold_sd"] == 1.0
-    assert [
-        (e["dyad_id"], e["session_number"], e["perspective"]) for e in result["events"]
-    ] == [("a", 4, "client")]
-    assert result["events"][0]["drop_in_sd"] == pytest.approx(2 / np.sqrt(0.8))
-    assert result["n_dyads_evaluated"] == 1
-    assert result["n_dyads_not_evaluated"] == 1
-    assert result["therapist"]["n_events"] == 0
-
-
-def test_ruptures_threshold_is_configurable_and_named() -> None:
-    # Drop of 1 in 6 5 6 6 6 6: SD = 0.408, 2.45 SD: flagged at 1 SD and at 2 SD;
-    # drop of 1 in 6 5 6 5 6 5: SD = 0.548, 1.83 SD: flagged only at 1 SD.
-    frame = pd.concat(
-        [series([6, 5, 6, 6, 6, 6], [6] * 6), series([6, 5, 6, 5, 6, 5], [6] * 6, "b")]
-    )
-    assert ruptures(frame, {}, threshold_sd=1.0)["client"]["n_dyads_with_rupture"] == 2
-    strict = ruptures(frame, {}, threshold_sd=2.0)
-    assert strict["threshold_name"] == "Stiles et al. 2004 (2 SD)"
-    assert strict["client"]["n_events"] == 1
-
-
 def test_ruptures_need_three_sessions() -> None:
     with pytest.raises(Unsupported, match="3 sessions"):
         ruptures(series([6, 4], [6, 4]), {})
-
-
-def test_meta_perception_reports_accuracy_and_directional_bias() -> None:
-    frame = series([5, 6, 7, 4, 6], [5, 5, 6, 4, 5]).assign(
-        therapist_meta=lambda f: f["client_score"] - 0.5
-    )
-    block = meta_perception(frame)
-    accuracy = block["therapist_predicts_client"]
-    assert accuracy["r"] == pytest.approx(1.0)
-    assert accuracy["mean_bias"] == pytest.approx(-0.5)
-    assert accuracy["bias_ci95"] is None
-    assert "all prediction errors are equal" in accuracy["reasons"]["bias_ci95"]
-    assert block["client_predicts_therapist"] is None
 
 
 def test_quality_relates_discrepancy_to_connection_metrics() -> None:

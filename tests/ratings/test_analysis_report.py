@@ -1,4 +1,8 @@
-"""format_report: the answer first (direction, size, CI, n), then the rest, never a crash."""
+"""format_report: the answer first (direction, size, CI, n), then the rest, never a crash.
+
+The answer is the headline (sessions nested in dyads respected); the session-level tests come
+after it, labelled descriptive.
+"""
 
 from __future__ import annotations
 
@@ -28,13 +32,46 @@ def test_report_leads_with_direction_size_ci_and_n() -> None:
     text = format_report(summary)
     lines = text.splitlines()
     assert lines[2].startswith("n = 40 session pairs from 10 dyads")
-    assert lines[3].startswith(
-        "Clients rated the alliance higher than therapists by 0."
+    head = summary["headline"]
+    assert lines[3] == (
+        "Clients rated the alliance higher than therapists by"
+        f" {head['estimate']:.2f} points on average"
     )
-    ci = summary["paired_t"]["mean_difference_ci95"]
-    assert f"95% CI {ci[0]:.2f} to {ci[1]:.2f}" in lines[4]
+    ci = head["ci95"]
+    assert lines[4].startswith(f"  (95% CI {ci[0]:.2f} to {ci[1]:.2f}, ")
+    assert "10 dyads, t(9)" in lines[4]
+    assert lines[5] == f"Method: {head['method']}."
+    descriptive = text.index(
+        "Session-level statistics (descriptive: treats sessions as independent)"
+    )
+    assert descriptive > text.index(lines[4])
+    t_ci = summary["paired_t"]["mean_difference_ci95"]
+    assert f"95% CI {t_ci[0]:.2f} to {t_ci[1]:.2f}" in text[descriptive:]
+    assert "Paired t(39)" in text[descriptive:]
     assert "Bland–Altman limits" in text
     assert "ICC(A,1) absolute agreement" in text
+
+
+def test_report_of_the_six_dyad_example_leads_with_no_clear_direction() -> None:
+    # Big dyad offsets, no true gap: the session-level t says p < .001, the headline does not.
+    offsets = np.array([3.0, 2.5, 2.0, -1.0, -0.5, 1.0])
+    rng = np.random.default_rng(11)
+    dyad = np.repeat(np.arange(6), 10)
+    client = 30 + rng.normal(0, 0.5, 60)
+    data = pd.DataFrame(
+        {
+            "dyad_id": [f"d{i}" for i in dyad],
+            "session_number": np.tile(range(1, 11), 6),
+            "client_score": client + offsets[dyad],
+            "therapist_score": client + rng.normal(0, 0.5, 60),
+        }
+    )
+    summary = summarize(data, include_multilevel=False)
+    text = format_report(summary)
+    headline = text.splitlines()[3]
+    assert "the 95% CI includes 0: no clear direction" in headline
+    assert summary["paired_t"]["p"] < 0.001
+    assert "Paired t(59) =" in text and "p < .001" in text
 
 
 def test_report_names_therapists_when_they_rate_higher() -> None:
@@ -50,5 +87,25 @@ def test_report_says_when_the_ci_includes_zero() -> None:
 def test_report_of_empty_data_explains_instead_of_crashing() -> None:
     text = format_report(summarize(frame(0.5).iloc[:0], include_multilevel=False))
     assert "n = 0 session pairs" in text
+    assert (
+        "No estimate respecting the nesting of sessions in dyads: needs at least 5 dyads"
+        in text
+    )
     assert "No difference can be given: no pairs" in text
     assert "- rm_corr:" in text
+
+
+def test_report_of_several_instruments_gives_one_report_each() -> None:
+    data = pd.concat(
+        [
+            frame(0.5).assign(instrument="wai-sr"),
+            frame(-3.0).assign(instrument="srs", dyad_id=lambda f: "s" + f["dyad_id"]),
+        ]
+    )
+    summary = summarize(data, include_multilevel=False)
+    text = format_report(summary)
+    assert "on 2 instruments (srs, wai-sr)" in text
+    assert "never pooled" in text
+    srs, wai = text.index("Instrument srs\n"), text.index("Instrument wai-sr\n")
+    assert "Therapists rated the alliance higher" in text[srs:wai]
+    assert "Clients rated the alliance higher" in text[wai:]
