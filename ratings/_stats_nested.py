@@ -2,8 +2,9 @@
 
 Sessions of one dyad are not independent: a paired t over sessions treats 6 dyads x 10
 sessions as 60 independent pairs and, when dyads differ in their typical gap, rejects a true
-gap of zero far more often than its nominal 5 % (docs/research.md, "The headline"). The
-headline counts clusters instead of sessions. Choice rule (``RULE``, reported in the block):
+gap of zero far more often than its nominal 5 % (docs/research.md, "Level: how far apart and
+which way"). The headline counts clusters instead of sessions. Choice rule (``RULE``, reported
+in the block):
 
 * clusters are therapists when every pair names its therapist and there are at least
   ``MIN_THERAPISTS`` of them (dyads are nested in therapists), else dyads;
@@ -46,7 +47,7 @@ RULE = (
 
 
 def headline(frame: pd.DataFrame, reasons: Reasons) -> Json:
-    """The headline block (docs/research.md, "The headline"); Unsupported below 5 dyads.
+    """The headline block (docs/research.md, "Level"); Unsupported below 5 dyads.
 
     ``frame`` needs dyad_id, session_number, client_score and therapist_score (no missing
     values: ``ratings.analysis.prepare`` has dropped such rows) and may hold therapist_id.

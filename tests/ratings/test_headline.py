@@ -75,7 +75,7 @@ def test_null_monte_carlo_headline_keeps_five_percent_pooled_t_does_not() -> Non
 
 
 def test_null_monte_carlo_of_the_model_route_with_six_dyads() -> None:
-    # 6 dyads x 10 sessions (the design): the random-intercept model, t(5).
+    # 6 dyads x 10 sessions: the random-intercept model, t(5).
     rng = np.random.default_rng(6)
     runs = 200
     rejected = 0
