@@ -53,6 +53,7 @@ def rated_session(  # type: ignore[no-untyped-def]
     subscales: dict[str, tuple[float | None, float | None]] | None = None,
     quality: list[tuple[float, float]] = (),  # type: ignore[assignment]
     instruments: tuple[str, str] = ("dta-c", "dta-t"),
+    meta_answers: dict[str, int] | None = None,
 ) -> str:
     """One session (ended by default) with the chosen ratings; returns its id."""
     subs = subscales or {"goal": (13.0, 12.0), "bond": (14.0, 12.0)}
@@ -85,7 +86,7 @@ def rated_session(  # type: ignore[no-untyped-def]
                     answers={"g1": 4},
                     total=totals[perspective],
                     subscales={k: v[n] for k, v in subs.items()},
-                    meta_answers=None,
+                    meta_answers=meta_answers if perspective == "therapist" else None,
                 )
             )
         for rtt, loss in quality:

@@ -37,6 +37,8 @@ PAIR_KEYS = {
     "client_total",
     "therapist_total",
     "difference",
+    "instrument",
+    "predicted_client_score",
     "instruments",
     "subscales",
     "quality",

@@ -9,15 +9,20 @@ import pytest
 from teletherapy.extensions import db
 from teletherapy.research import analysis as research_analysis
 from teletherapy.research.rows import Filters, pair_rows, parse_filters
+from teletherapy.research.settings import ResearchSettings
 from teletherapy.services.errors import Invalid
 from teletherapy.services.pseudonyms import pseudonym
 
 from .research_helpers import T0, consent, history, rated_session, withdraw
 
 
+def _settings(app) -> ResearchSettings:  # type: ignore[no-untyped-def]
+    return ResearchSettings.from_app(app)
+
+
 def _rows(app, filters: Filters | None = None):  # type: ignore[no-untyped-def]
     with app.app_context():
-        return pair_rows(db.session, filters or Filters())
+        return pair_rows(db.session, filters or Filters(), _settings(app))
 
 
 @pytest.fixture
@@ -171,14 +176,13 @@ def test_good_filters_round_trip():
 
 
 def test_summary_of_empty_and_tiny_data_has_nulls_with_reasons(app, people):
-    with app.test_request_context():
-        empty = research_analysis.analyse([], Filters(), full=True)
+    settings = _settings(app)
+    empty = research_analysis.analyse([], Filters(), settings, full=True)
     assert empty["n_pairs"] == 0 and empty["mean_difference"] is None
     assert empty["reasons"]
     t1, _, c1, _, _ = people
     rated_session(app, t1, c1)
-    with app.test_request_context():
-        tiny = research_analysis.analyse(_rows(app), Filters(), full=True)
+    tiny = research_analysis.analyse(_rows(app), Filters(), settings, full=True)
     assert tiny["n_pairs"] == 1 and tiny["mean_difference"] == 4.0
     assert tiny["paired_t"]["t"] is None and "paired_t" in str(tiny["reasons"])
 

@@ -2,13 +2,13 @@
 
 Each read of (pseudonymous) health data leaves one audit row with the filters and
 the number of pairs, never a score. ``ratings.analysis`` and ``ratings.plots``
-(pingouin, statsmodels, matplotlib) are imported here only when a read runs.
+(pingouin, statsmodels, matplotlib) are imported here only when a read runs. The
+configuration comes in as ``ResearchSettings`` from the views and the API.
 """
 
 from dataclasses import dataclass
 from typing import Any
 
-from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -26,8 +26,10 @@ from .rows import (
     numbered_sessions,
     pair_rows,
 )
+from .settings import ResearchSettings
 
 PLOT_FORMATS = {"svg": "image/svg+xml", "png": "image/png"}
+DASHBOARD_EVENTS = 20  # ruptures listed on the page; the API summary lists all
 
 
 def records(rows: list[PairRow]) -> list[PairRecord]:
@@ -40,6 +42,8 @@ def records(rows: list[PairRow]) -> list[PairRecord]:
             therapist_score=r.therapist.total,
             modality=r.modality,
             therapist_id=r.therapist_pid,
+            instrument=r.instrument or None,
+            predicted_client_score=r.predicted_client_score,
             rtt_ms=r.rtt_ms,
             packet_loss_pct=r.packet_loss_pct,
             client_subscales=r.client.subscales,
@@ -49,14 +53,22 @@ def records(rows: list[PairRow]) -> list[PairRecord]:
     ]
 
 
-def analyse(rows: list[PairRow], filters: Filters, *, full: bool) -> dict[str, Any]:
+def analyse(
+    rows: list[PairRow],
+    filters: Filters,
+    settings: ResearchSettings,
+    *,
+    full: bool,
+    max_events: int | None = None,
+) -> dict[str, Any]:
     """The analysis JSON of these rows, with the filters and instruments it covers.
 
     ``full``: fit the multilevel models unless there are more pairs than
-    RESEARCH_MULTILEVEL_MAX_PAIRS (they take minutes on large data)."""
+    settings.multilevel_max_pairs (they take minutes on large data);
+    ``max_events``: list at most this many ruptures (their number is always given)."""
     from ratings.analysis import summarize_records
 
-    limit = int(current_app.config.get("RESEARCH_MULTILEVEL_MAX_PAIRS", 2000))
+    limit = settings.multilevel_max_pairs
     multilevel = full and len(rows) <= limit
     reason = (
         f"not fitted here: more than {limit} pairs; run `teletherapy analyze` on the "
@@ -66,7 +78,10 @@ def analyse(rows: list[PairRow], filters: Filters, *, full: bool) -> dict[str, A
         "`teletherapy analyze`"
     )
     summary = summarize_records(
-        records(rows), include_multilevel=multilevel, multilevel_reason=reason
+        records(rows),
+        include_multilevel=multilevel,
+        multilevel_reason=reason,
+        max_events=max_events,
     )
     summary["filters"] = filters.as_args()
     summary["instruments"] = instruments_in(rows)
@@ -80,16 +95,20 @@ def _record(
     db.commit()
 
 
-def summary(db: Session, actor_id: str, filters: Filters) -> dict[str, Any]:
+def summary(
+    db: Session, actor_id: str, filters: Filters, settings: ResearchSettings
+) -> dict[str, Any]:
     """GET /api/v1/research/summary: the complete analysis JSON (audited)."""
-    rows = pair_rows(db, filters)
+    rows = pair_rows(db, filters, settings)
     _record(db, "research.summary", actor_id, filters, n_pairs=len(rows))
-    return analyse(rows, filters, full=True)
+    return analyse(rows, filters, settings, full=True)
 
 
-def pairs(db: Session, actor_id: str, filters: Filters) -> list[PairRow]:
+def pairs(
+    db: Session, actor_id: str, filters: Filters, settings: ResearchSettings
+) -> list[PairRow]:
     """GET /api/v1/research/pairs: every row (audited; the caller pages them)."""
-    rows = pair_rows(db, filters)
+    rows = pair_rows(db, filters, settings)
     _record(db, "research.pairs", actor_id, filters, n_pairs=len(rows))
     return rows
 
@@ -103,17 +122,26 @@ def plot_mimetype(kind: str, fmt: str) -> str:
     return PLOT_FORMATS[fmt]
 
 
-def plot(db: Session, actor_id: str, filters: Filters, kind: str, fmt: str) -> bytes:
+def plot(
+    db: Session,
+    actor_id: str,
+    filters: Filters,
+    settings: ResearchSettings,
+    kind: str,
+    fmt: str,
+) -> bytes:
     """One figure as SVG or PNG bytes; 404 for an unknown kind or format."""
     from ratings import plots
 
     plot_mimetype(kind, fmt)
-    rows = pair_rows(db, filters)
+    rows = pair_rows(db, filters, settings)
     _record(db, "research.plot", actor_id, filters, kind=kind, n_pairs=len(rows))
     df = records_frame(records(rows))
     # Only the trajectories mark ruptures from the summary; the others need none.
     result = (
-        analyse(rows, filters, full=False) if kind == "trajectories" and rows else None
+        analyse(rows, filters, settings, full=False)
+        if kind == "trajectories" and rows
+        else None
     )
     if fmt == "svg":
         return plots.render_svg(kind, df, result).encode("utf-8")
@@ -127,14 +155,20 @@ class Dashboard:
     options: dict[str, list[str]]
 
 
-def dashboard(db: Session, actor_id: str, filters: Filters) -> Dashboard:
+def dashboard(
+    db: Session, actor_id: str, filters: Filters, settings: ResearchSettings
+) -> Dashboard:
     """The researcher's page: summary without the multilevel models, filter choices."""
-    rows = pair_rows(db, filters)
+    rows = pair_rows(db, filters, settings)
     _record(db, "research.dashboard", actor_id, filters, n_pairs=len(rows))
-    return Dashboard(analyse(rows, filters, full=False), len(rows), filter_options(db))
+    return Dashboard(
+        analyse(rows, filters, settings, full=False, max_events=DASHBOARD_EVENTS),
+        len(rows),
+        filter_options(db, settings),
+    )
 
 
-def filter_options(db: Session) -> dict[str, list[str]]:
+def filter_options(db: Session, settings: ResearchSettings) -> dict[str, list[str]]:
     """Therapist pseudonyms and instrument ids that occur in the consented data."""
     pid = Pseudonymizer()
     therapists = {
@@ -147,8 +181,7 @@ def filter_options(db: Session) -> dict[str, list[str]]:
         .distinct()
     )
     instruments = set(db.scalars(stmt))
-    pairs = current_app.config.get("INSTRUMENT_PAIRS", {})
-    for pair_id, forms in pairs.items():
+    for pair_id, forms in settings.instrument_pairs.items():
         if isinstance(forms, dict) and set(forms.values()) & instruments:
             instruments.add(pair_id)
     return {"therapists": sorted(therapists), "instruments": sorted(instruments)}

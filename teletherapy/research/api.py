@@ -17,6 +17,7 @@ from . import export as research_export
 from .filters import parse_filters
 from .rows import PairRow
 from .schemas import FILTERS, CodebookOut, PairList, SummaryOut
+from .settings import current as settings
 
 
 def pair_out(r: PairRow) -> dict[str, Any]:
@@ -36,6 +37,8 @@ def pair_out(r: PairRow) -> dict[str, Any]:
         "client_total": c.total,
         "therapist_total": t.total,
         "difference": r.difference,
+        "instrument": r.instrument,
+        "predicted_client_score": r.predicted_client_score,
         "instruments": {
             "client": {"id": c.instrument_id, "version": c.instrument_version},
             "therapist": {"id": t.instrument_id, "version": t.instrument_version},
@@ -62,7 +65,7 @@ def research_pairs() -> ResponseReturnValue:
     user = caller()
     filters = parse_filters(request.args, extra=PAGING)
     limit, offset = page_args()
-    rows = research_analysis.pairs(db.session(), user.id, filters)
+    rows = research_analysis.pairs(db.session(), user.id, filters, settings())
     items = [pair_out(r) for r in rows[offset : offset + limit + 1]]
     return jsonify(page(items, limit, offset))
 
@@ -79,7 +82,9 @@ def research_pairs() -> ResponseReturnValue:
 def research_summary() -> ResponseReturnValue:
     user = caller()
     filters = parse_filters(request.args)
-    return jsonify(research_analysis.summary(db.session(), user.id, filters))
+    return jsonify(
+        research_analysis.summary(db.session(), user.id, filters, settings())
+    )
 
 
 @bp.get("/research/export.csv")
@@ -95,7 +100,7 @@ def research_export_csv() -> ResponseReturnValue:
     user = caller()
     filters = parse_filters(request.args, extra=("shape",))
     shape = research_export.parse_shape(request.args.get("shape"))
-    body = research_export.export_csv(db.session(), user.id, filters, shape)
+    body = research_export.export_csv(db.session(), user.id, filters, settings(), shape)
     headers = {"Content-Disposition": f"attachment; filename=research-{shape}.csv"}
     return Response(body, mimetype="text/csv", headers=headers)
 
@@ -110,4 +115,4 @@ def research_export_csv() -> ResponseReturnValue:
 )
 def research_codebook() -> ResponseReturnValue:
     caller()
-    return jsonify(research_export.codebook_for(db.session()))
+    return jsonify(research_export.codebook_for(db.session(), settings()))

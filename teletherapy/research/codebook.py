@@ -9,6 +9,7 @@ from typing import Any
 from . import columns as export_columns
 from .columns import Column
 from .rows import PairRow, instruments_in, subscale_names
+from .settings import ResearchSettings
 
 PSEUDONYMS = (
     "Keyed HMAC-SHA256 of internal random ids with the deployment's secret key "
@@ -67,11 +68,9 @@ def describe_instrument(form: Any) -> dict[str, Any]:
     }
 
 
-def _instruments(rows: list[PairRow]) -> list[dict[str, Any]]:
-    from ratings import InstrumentError, InstrumentNotFound
-
-    from ..services import instruments as registry
-
+def _instruments(
+    rows: list[PairRow], settings: ResearchSettings
+) -> list[dict[str, Any]]:
     forms = sorted(
         {
             (c[f"{p}_id"], c[f"{p}_version"])
@@ -79,24 +78,27 @@ def _instruments(rows: list[PairRow]) -> list[dict[str, Any]]:
             for p in ("client", "therapist")
         }
     )
-    out = []
-    for form_id, version in forms:
+    return [_describe(settings, form_id, version) for form_id, version in forms]
+
+
+def _describe(settings: ResearchSettings, form_id: str, version: str) -> dict[str, Any]:
+    from ratings import InstrumentNotFound
+
+    if settings.registry is not None:
         try:
-            out.append(describe_instrument(registry.registry().get(form_id, version)))
-        except (InstrumentNotFound, InstrumentError):
-            out.append(
-                {"id": form_id, "version": version, "missing": "definition not found"}
-            )
-    return out
+            return describe_instrument(settings.registry.get(form_id, version))
+        except InstrumentNotFound:
+            pass
+    return {"id": form_id, "version": version, "missing": "definition not found"}
 
 
-def codebook(rows: list[PairRow], consent_version: str) -> dict[str, Any]:
+def codebook(rows: list[PairRow], settings: ResearchSettings) -> dict[str, Any]:
     return {
-        "consent_version": consent_version,
+        "consent_version": settings.consent_version,
         "pseudonyms": PSEUDONYMS,
         "difference": "client − therapist",
         "files": columns(subscale_names(rows)),
-        "instruments": _instruments(rows),
+        "instruments": _instruments(rows, settings),
     }
 
 

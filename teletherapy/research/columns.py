@@ -39,7 +39,21 @@ _IDS = [
         "text",
         "How the session took place: video, audio, chat or in_person.",
     ),
+    Column(
+        "instrument",
+        "text",
+        "The instrument pair the totals belong to: its configured pair id (e.g. dta), "
+        "else the client form's id. Totals of different instruments are not comparable: "
+        "analyse one instrument at a time.",
+    ),
 ]
+PREDICTED = (
+    "The therapist's prediction of the client's total (meta-perception), on the "
+    "client form's total scale: their answers to the client form's meta-perception "
+    "set, each subscale's answer standing for the client's items of that subscale "
+    "and totalled as the client form totals them; blank when the therapist gave "
+    "none or too few."
+)
 WIDE_FIXED = [
     *_IDS,
     Column("instrument_client", "text", "Id of the client's form (see Instruments)."),
@@ -55,6 +69,7 @@ WIDE_FIXED = [
         "number",
         "client_score − therapist_score (positive: client higher).",
     ),
+    Column("predicted_client_score", "number", PREDICTED),
 ]
 LONG_FIXED = [
     *_IDS,
@@ -65,6 +80,11 @@ LONG_FIXED = [
         "total",
         "number",
         "The rater's total score; blank when too many answers were missing.",
+    ),
+    Column(
+        "predicted_client_score",
+        "number",
+        PREDICTED + " On the therapist's row only; blank on the client's.",
     ),
 ]
 QUALITY = [

@@ -21,6 +21,7 @@ from ..services.errors import Invalid
 from . import columns as export_columns
 from .codebook import codebook, codebook_markdown
 from .rows import Filters, PairRow, pair_rows, subscale_names
+from .settings import ResearchSettings
 
 SHAPES = ("long", "wide")
 
@@ -39,7 +40,14 @@ def _cell(value: Any) -> Any:
 
 
 def _ids(r: PairRow) -> list[Any]:
-    return [r.session_pid, r.dyad_pid, r.therapist_pid, r.session_number, r.modality]
+    return [
+        r.session_pid,
+        r.dyad_pid,
+        r.therapist_pid,
+        r.session_number,
+        r.modality,
+        r.instrument,
+    ]
 
 
 def _quality(r: PairRow) -> list[Any]:
@@ -65,7 +73,12 @@ def wide_rows(rows: list[PairRow], subscales: list[str]) -> Iterable[list[Any]]:
             t.instrument_id,
             t.instrument_version,
         ]
-        scores = [_cell(c.total), _cell(t.total), _cell(r.difference)]
+        scores = [
+            _cell(c.total),
+            _cell(t.total),
+            _cell(r.difference),
+            _cell(r.predicted_client_score),
+        ]
         sides = [_cell(side.subscales.get(s)) for side in (c, t) for s in subscales]
         yield [*_ids(r), *instruments, *scores, *sides, *_quality(r)]
 
@@ -73,11 +86,13 @@ def wide_rows(rows: list[PairRow], subscales: list[str]) -> Iterable[list[Any]]:
 def long_rows(rows: list[PairRow], subscales: list[str]) -> Iterable[list[Any]]:
     for r in rows:
         for perspective, side in (("client", r.client), ("therapist", r.therapist)):
+            predicted = r.predicted_client_score if perspective == "therapist" else None
             rating = [
                 perspective,
                 side.instrument_id,
                 side.instrument_version,
                 _cell(side.total),
+                _cell(predicted),
             ]
             subs = [_cell(side.subscales.get(s)) for s in subscales]
             yield [*_ids(r), *rating, *subs, *_quality(r)]
@@ -97,28 +112,43 @@ def to_csv(rows: list[PairRow], shape: str) -> str:
     return buffer.getvalue()
 
 
-def export_csv(db: Session, actor_id: str, filters: Filters, shape: str) -> str:
+def export_csv(
+    db: Session,
+    actor_id: str,
+    filters: Filters,
+    settings: ResearchSettings,
+    shape: str,
+) -> str:
     """One CSV download (audited: who, which shape, which filters, how many rows)."""
-    rows = pair_rows(db, filters)
+    rows = pair_rows(db, filters, settings)
     details = {**filters.as_args(), "shape": shape, "n_pairs": len(rows)}
     audit.record(db, "research.export", actor_id, "research", None, **details)
     db.commit()
     return to_csv(rows, shape)
 
 
-def codebook_for(db: Session, filters: Filters | None = None) -> dict[str, Any]:
+def codebook_for(
+    db: Session, settings: ResearchSettings, filters: Filters | None = None
+) -> dict[str, Any]:
     """The codebook of the data an export with these filters would hold."""
-    rows = pair_rows(db, filters or Filters())
-    return codebook(rows, str(current_app.config["CONSENT_VERSION"]))
+    rows = pair_rows(db, filters or Filters(), settings)
+    return codebook(rows, settings)
 
 
-def export_dir(db: Session, out_dir: str | Path) -> list[Path]:
-    """`teletherapy export`: long.csv, wide.csv and codebook.md (audited, actor "cli")."""
-    rows = pair_rows(db, Filters())
+def export_dir(
+    db: Session, out_dir: str | Path, settings: ResearchSettings | None = None
+) -> list[Path]:
+    """`teletherapy export`: long.csv, wide.csv and codebook.md (audited, actor "cli").
+
+    Without ``settings`` (the command as it calls today) they are the current app's."""
+    if settings is None:
+        app = current_app._get_current_object()  # type: ignore[attr-defined]  # a LocalProxy
+        settings = ResearchSettings.from_app(app)
+    rows = pair_rows(db, Filters(), settings)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     written = []
-    book = codebook(rows, str(current_app.config["CONSENT_VERSION"]))
+    book = codebook(rows, settings)
     files = {f"{shape}.csv": to_csv(rows, shape) for shape in SHAPES}
     files["codebook.md"] = codebook_markdown(book)
     for name, text in files.items():

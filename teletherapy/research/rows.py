@@ -3,9 +3,11 @@
 Only ended sessions where **both** the client and the therapist have an active
 research consent at query time take part, so a withdrawal removes a person from
 every later summary, plot and export. Rows hold pseudonyms (services/pseudonyms.py),
-scores, modality, the session's number in its dyad's course and connection quality;
-never names, e-mail addresses, chat or free text. Statistics and plots come from
+scores, the therapist's predicted client total (predictions.py), the instrument pair,
+modality, the session's number in its dyad's course and connection quality; never
+names, e-mail addresses, chat or free text. Statistics and plots come from
 ``ratings`` (imported lazily: pandas, pingouin and statsmodels are slow to import).
+The configuration (instrument pairs, registry) comes in as ``ResearchSettings``.
 """
 
 import statistics
@@ -15,7 +17,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -28,6 +29,8 @@ from ..models import (
 )
 from ..services.pseudonyms import Pseudonymizer
 from .filters import FILTER_KEYS, Filters, parse_filters
+from .predictions import predicted_client_total
+from .settings import ResearchSettings
 
 __all__ = ["FILTER_KEYS", "Filters", "PairRow", "Side", "pair_rows", "parse_filters"]
 
@@ -40,6 +43,7 @@ class Side:
     instrument_version: str
     total: float | None
     subscales: dict[str, float | None]
+    meta_answers: dict[str, Any] | None = None
 
 
 @dataclass
@@ -53,6 +57,8 @@ class PairRow:
     modality: str
     client: Side
     therapist: Side
+    instrument: str = ""
+    predicted_client_score: float | None = None
     rtt_ms: float | None = None
     packet_loss_pct: float | None = None
     quality_samples: int = 0
@@ -143,6 +149,7 @@ def _ratings(db: Session, keep: set[str]) -> dict[str, dict[str, Side]]:
             Rating.instrument_version,
             Rating.total,
             Rating.subscales,
+            Rating.meta_answers,
         )
         .join(TherapySession, TherapySession.id == Rating.session_id)
         .where(*eligible())
@@ -151,7 +158,10 @@ def _ratings(db: Session, keep: set[str]) -> dict[str, dict[str, Side]]:
     for r in db.execute(stmt):
         if r.session_id in keep:
             subs = {str(k): _number(v) for k, v in (r.subscales or {}).items()}
-            side = Side(r.instrument_id, r.instrument_version, _number(r.total), subs)
+            meta = dict(r.meta_answers) if r.meta_answers else None
+            side = Side(
+                r.instrument_id, r.instrument_version, _number(r.total), subs, meta
+            )
             out[r.session_id][r.perspective] = side
     return out
 
@@ -185,22 +195,20 @@ def _quality(db: Session, keep: set[str]) -> dict[str, tuple[float, float, int]]
     }
 
 
-def _instrument_ids(instrument: str) -> set[str]:
-    pairs = current_app.config.get("INSTRUMENT_PAIRS", {})
-    entry = pairs.get(instrument)
-    if isinstance(entry, dict):
-        return {str(entry.get("client")), str(entry.get("therapist"))}
-    return {instrument}
+def pair_rows(
+    db: Session, filters: Filters, settings: ResearchSettings
+) -> list[PairRow]:
+    """Rows of every eligible session rated from both sides, sorted by pseudonym.
 
-
-def pair_rows(db: Session, filters: Filters) -> list[PairRow]:
-    """Rows of every eligible session rated from both sides, sorted by pseudonym."""
+    ``instrument`` is the pair the two forms belong to (settings.pair_id);
+    ``predicted_client_score`` the therapist's meta-perception answers scored on the
+    client form's total scale (predictions.py), None when there are none."""
     pid = Pseudonymizer()
     sessions = {k: s for k, s in numbered_sessions(db).items() if _in_range(s, filters)}
     rated = _ratings(db, set(sessions))
     both = {k: v for k, v in rated.items() if {"client", "therapist"} <= set(v)}
     if filters.instrument:
-        wanted = _instrument_ids(filters.instrument)
+        wanted = settings.instrument_ids(filters.instrument)
         both = {
             k: v
             for k, v in both.items()
@@ -210,14 +218,21 @@ def pair_rows(db: Session, filters: Filters) -> list[PairRow]:
     rows = []
     for sid, sides in both.items():
         s = sessions[sid]
+        c, t = sides["client"], sides["therapist"]
         row = PairRow(
             session_pid=pid("session", s.id),
             dyad_pid=pid("dyad", s.therapist_id, s.client_id),
             therapist_pid=pid("therapist", s.therapist_id),
             session_number=s.number,
             modality=s.modality,
-            client=sides["client"],
-            therapist=sides["therapist"],
+            client=c,
+            therapist=t,
+            instrument=settings.pair_id(c.instrument_id, t.instrument_id),
+            predicted_client_score=predicted_client_total(
+                settings.registry,
+                (c.instrument_id, c.instrument_version),
+                t.meta_answers,
+            ),
         )
         if sid in quality:
             row.rtt_ms, row.packet_loss_pct, row.quality_samples = quality[sid]

@@ -45,6 +45,8 @@ class PairOut(BaseModel):
     client_total: float | None
     therapist_total: float | None
     difference: float | None
+    instrument: str
+    predicted_client_score: float | None
     instruments: InstrumentsOut
     subscales: dict[str, SubscalePair]
     quality: QualityOut
@@ -55,13 +57,32 @@ class PairList(BaseModel):
     next: str | None
 
 
+class HeadlineOut(BaseModel):
+    """The estimate that respects sessions nested in dyads (docs/research.md)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    estimate: float | None
+    ci95: list[float | None] | None
+    p: float | None
+    method: str
+    n_dyads: int
+    n_pairs: int
+    ci_level: float
+
+
 class SummaryOut(BaseModel):
-    """The analysis JSON of docs/research.md; only the contract's keys are listed."""
+    """The analysis JSON of docs/research.md; only the contract's keys are listed.
+
+    With several instruments and no instrument filter the pooled blocks are null
+    (reason ``mixed_instruments``) and ``by_instrument`` holds one summary each."""
 
     model_config = ConfigDict(extra="allow")
 
     n_pairs: int
     n_dyads: int
+    headline: HeadlineOut | None
+    by_instrument: dict[str, dict[str, Any]] | None
     client_mean: float | None
     client_sd: float | None
     therapist_mean: float | None
@@ -69,14 +90,16 @@ class SummaryOut(BaseModel):
     mean_difference: float | None
     sd_difference: float | None
     cohens_d: float | None
-    paired_t: dict[str, Any]
-    wilcoxon: dict[str, Any]
+    paired_t: dict[str, Any] | None
+    wilcoxon: dict[str, Any] | None
     pearson_r: float | None
     spearman_rho: float | None
-    icc: dict[str, Any]
-    bland_altman: dict[str, Any]
-    rm_corr: dict[str, Any]
-    by_modality: dict[str, Any]
+    icc: dict[str, Any] | None
+    bland_altman: dict[str, Any] | None
+    rm_corr: dict[str, Any] | None
+    by_modality: dict[str, Any] | None
+    ruptures: dict[str, Any] | None
+    meta_perception: dict[str, Any] | None
     reasons: dict[str, str]
     filters: dict[str, str]
     instruments: list[dict[str, str]]

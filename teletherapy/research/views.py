@@ -13,6 +13,7 @@ from . import bp
 from . import export as research_export
 from .filters import parse_filters
 from .present import helpers
+from .settings import current as settings
 
 
 @bp.context_processor
@@ -25,7 +26,7 @@ def index() -> ResponseReturnValue:
     try:
         filters = parse_filters(request.args)
     except Invalid as exc:
-        options = research_analysis.filter_options(db.session())
+        options = research_analysis.filter_options(db.session(), settings())
         page = render_template(
             "research/index.html",
             data=None,
@@ -34,7 +35,9 @@ def index() -> ResponseReturnValue:
             errors=exc.details,
         )
         return page, 422
-    data = research_analysis.dashboard(db.session(), current_user.id, filters)
+    data = research_analysis.dashboard(
+        db.session(), current_user.id, filters, settings()
+    )
     return render_template(
         "research/index.html",
         data=data,
@@ -48,7 +51,9 @@ def index() -> ResponseReturnValue:
 def plot(kind: str, fmt: str) -> ResponseReturnValue:
     mimetype = research_analysis.plot_mimetype(kind, fmt)  # 404 before 422
     filters = parse_filters(request.args)
-    body = research_analysis.plot(db.session(), current_user.id, filters, kind, fmt)
+    body = research_analysis.plot(
+        db.session(), current_user.id, filters, settings(), kind, fmt
+    )
     return Response(body, mimetype=mimetype)
 
 
@@ -56,12 +61,14 @@ def plot(kind: str, fmt: str) -> ResponseReturnValue:
 def export() -> ResponseReturnValue:
     filters = parse_filters(request.args, extra=("shape",))
     shape = research_export.parse_shape(request.args.get("shape"))
-    body = research_export.export_csv(db.session(), current_user.id, filters, shape)
+    body = research_export.export_csv(
+        db.session(), current_user.id, filters, settings(), shape
+    )
     headers = {"Content-Disposition": f"attachment; filename=research-{shape}.csv"}
     return Response(body, mimetype="text/csv", headers=headers)
 
 
 @bp.get("/codebook")
 def codebook() -> ResponseReturnValue:
-    book = research_export.codebook_for(db.session())
+    book = research_export.codebook_for(db.session(), settings())
     return render_template("research/codebook.html", book=book)

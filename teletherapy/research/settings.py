@@ -1,0 +1,89 @@
+"""The configuration the research services use, handed to them by the views and the API.
+
+The services (rows, analysis, export) read nothing from the Flask application
+themselves: ``ResearchSettings.from_app`` collects what they need once per request
+(the instrument pairs, the multilevel size limit, the consent text version and the
+instrument registry), so they can be called, and tested, with any settings.
+"""
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import Flask
+
+from ratings import InstrumentError, Registry
+
+log = logging.getLogger(__name__)
+DEFAULT_MULTILEVEL_MAX_PAIRS = 2000
+
+
+@dataclass(frozen=True)
+class ResearchSettings:
+    """``instrument_pairs``: INSTRUMENT_PAIRS (pair id -> {"client", "therapist"});
+    ``multilevel_max_pairs``: RESEARCH_MULTILEVEL_MAX_PAIRS; ``consent_version``:
+    CONSENT_VERSION; ``registry``: the instrument definitions (None when they do not
+    load: predictions are then not scored and the codebook says so)."""
+
+    instrument_pairs: Mapping[str, Any] = field(default_factory=dict)
+    multilevel_max_pairs: int = DEFAULT_MULTILEVEL_MAX_PAIRS
+    consent_version: str = ""
+    registry: Registry | None = None
+
+    @classmethod
+    def from_config(
+        cls, config: Mapping[str, Any], registry: Registry | None = None
+    ) -> "ResearchSettings":
+        pairs = config.get("INSTRUMENT_PAIRS") or {}
+        return cls(
+            instrument_pairs=dict(pairs),
+            multilevel_max_pairs=int(
+                config.get(
+                    "RESEARCH_MULTILEVEL_MAX_PAIRS", DEFAULT_MULTILEVEL_MAX_PAIRS
+                )
+            ),
+            consent_version=str(config.get("CONSENT_VERSION", "")),
+            registry=registry,
+        )
+
+    @classmethod
+    def from_app(cls, app: Flask) -> "ResearchSettings":
+        """The settings of this app, with its instrument registry."""
+        from ..services import instruments
+
+        try:
+            registry: Registry | None = instruments.registry(app)
+        except InstrumentError as exc:
+            # Path and place only: the problem text may quote a licensed file.
+            log.error(
+                "instrument definitions do not load: %s (%s)", exc.path, exc.where
+            )
+            registry = None
+        return cls.from_config(app.config, registry)
+
+    def pair_id(self, client_form: str, therapist_form: str) -> str:
+        """The instrument pair these two forms belong to: the INSTRUMENT_PAIRS id
+        naming both (first in configured order), else the client form's id."""
+        for pair_id, entry in self.instrument_pairs.items():
+            if (
+                isinstance(entry, Mapping)
+                and str(entry.get("client")) == client_form
+                and str(entry.get("therapist")) == therapist_form
+            ):
+                return str(pair_id)
+        return client_form
+
+    def instrument_ids(self, instrument: str) -> set[str]:
+        """The form ids an ``instrument`` filter stands for (a pair id names two)."""
+        entry = self.instrument_pairs.get(instrument)
+        if isinstance(entry, Mapping):
+            return {str(entry.get("client")), str(entry.get("therapist"))}
+        return {instrument}
+
+
+def current() -> ResearchSettings:
+    """The running app's settings: for the views and the API, never the services."""
+    from flask import current_app
+
+    return ResearchSettings.from_app(current_app._get_current_object())  # type: ignore[attr-defined]  # a LocalProxy
