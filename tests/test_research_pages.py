@@ -2,10 +2,11 @@
 
 import html as entities
 import re
+from datetime import timedelta
 
 import pytest
 
-from .research_helpers import audit_actions, consent, history, rated_session
+from .research_helpers import T0, audit_actions, consent, history, rated_session
 
 PLOT_KINDS = ("scatter", "bland_altman", "trajectories", "modality")
 
@@ -36,12 +37,83 @@ def test_dashboard_leads_with_direction_size_ci_and_n(client, researcher, data):
     page = _page(client)
     answer = page.index('data-testid="research-answer"')
     assert answer < page.index('data-testid="research-plots"')
-    assert "Clients rated the alliance higher than therapists, by" in page
+    # two dyads: no nested estimate, the reason instead, and no inferential claim
+    headline = page[answer : page.index('data-testid="research-descriptive"')]
+    assert "No estimate that respects the nesting of sessions in dyads" in headline
+    assert "5 dyads" in headline
+    assert "confidence interval does not include zero" not in page
     assert "n = 7 session pairs from 2 dyads" in page
+    assert "Across these sessions, clients rated the alliance higher" in page
+    assert "treats sessions as independent" in page
     assert "95% CI" in page and "ICC(A,1)" in page and "Bland–Altman" in page
     assert "By modality" in page and "Audio only" in page
     assert "<script" not in page  # CSP: no inline scripts, none needed
     assert "css/research.css" in page
+
+
+@pytest.fixture
+def nested(app, make_user):  # type: ignore[no-untyped-def]
+    """Six dyads of three therapists, client 3 points higher, predictions 1 above."""
+    therapists = [make_user("therapist") for _ in range(3)]
+    for k in range(6):
+        therapist, patient = therapists[k % 3], make_user("client")
+        consent(app, patient, *(therapists if k == 0 else ()))
+        for week in range(5):
+            level = 36.0 + (k * 5 + week * 3) % 7
+            dip = 8.0 if k % 2 and week == 3 else 0.0  # a rupture, back a week later
+            rated_session(
+                app,
+                therapist,
+                patient,
+                at=T0 + timedelta(weeks=week),
+                client_total=level + 3.0 - dip + (week % 2) * 0.5,
+                therapist_total=level - dip / 2,
+                meta_answers={"m-goal": 4, "m-task": 4, "m-bond": 5},
+            )
+
+
+def test_dashboard_headline_respects_the_nesting(client, researcher, nested):
+    page = _page(client)
+    answer = page[
+        page.index('data-testid="research-headline"') : page.index(
+            'data-testid="research-descriptive"'
+        )
+    ]
+    assert "Clients rated the alliance higher than therapists, by 2.80 points" in answer
+    assert "(95% CI " in answer and "; p " in answer
+    assert "Estimated with random-intercept model" in answer
+    assert "From 6 dyads (30 sessions" in answer
+    assert "confidence interval does not include zero" not in page
+    ruptures = page[page.index('data-testid="research-ruptures"') :]
+    assert "of dyads</strong> had at least one rupture" in ruptures
+    assert "Rule: a rupture is" in ruptures and "repair window" in ruptures
+    meta = page[page.index('data-testid="research-meta"') :]
+    assert "Bias (prediction − actual)" in meta and "Accuracy r" in meta
+    assert "in 30 sessions of 6 dyads" in meta
+    assert 'data-testid="ba-method"' in page and "Carkeet" in page
+    assert 'data-testid="ba-method-plot"' in page
+
+
+def test_dashboard_splits_mixed_instruments(app, client, researcher, make_user):
+    for k in range(4):
+        therapist, patient = make_user("therapist"), make_user("client")
+        consent(app, therapist, patient)
+        forms = ("wai-sr", "wai-srt") if k % 2 else ("dta-c", "dta-t")
+        for week in range(3):
+            rated_session(
+                app,
+                therapist,
+                patient,
+                at=T0 + timedelta(weeks=week),
+                instruments=forms,
+            )
+    page = _page(client)
+    assert "These data mix instruments" in page
+    section = page[page.index('data-testid="research-by-instrument"') :]
+    assert "<h3>dta</h3>" in section and "<h3>wai-sr</h3>" in section
+    assert 'data-testid="research-descriptive"' not in page  # nothing pooled
+    one = _page(client, "/research/?instrument=dta")
+    assert 'data-testid="research-descriptive"' in one
 
 
 def test_every_plot_has_an_image_a_reading_guide_and_downloads(

@@ -26,7 +26,7 @@ PLOTS = (
         "trajectories",
         "Ratings over sessions, per dyad",
         "Each panel is one dyad (pseudonym): client solid, therapist dashed; triangles "
-        "mark ruptures (a drop of at least 1 SD).",
+        "mark ruptures by the rule stated under Ruptures and repairs.",
     ),
 )
 MODALITY_LABELS = {
@@ -68,26 +68,95 @@ def reason(block: Mapping[str, Any], key: str) -> str | None:
     return None
 
 
-def headline(s: Mapping[str, Any]) -> str:
-    """The answer in one sentence: which way, how far, how sure."""
+def _direction(diff: float, size: str) -> str:
+    if diff > 0:
+        return f"clients rated the alliance higher than therapists, by {size}"
+    if diff < 0:
+        return f"therapists rated the alliance higher than clients, by {size}"
+    return "clients and therapists rated the alliance the same on average"
+
+
+def headline(block: Mapping[str, Any]) -> str:
+    """The nested estimate in one or two plain sentences (never a pooled test's claim).
+
+    ``block`` is a summary (or one instrument's block of it); its ``headline`` holds
+    the estimate that respects sessions nested in dyads, else its reason says why
+    there is none."""
+    h = block.get("headline")
+    if not h or h.get("estimate") is None:
+        why = reason(block, "headline") or "no estimate for these data"
+        if why == MIXED:
+            return (
+                "These data mix instruments, and totals of different instruments are "
+                "never pooled: each instrument has its own answer below."
+            )
+        return (
+            f"No estimate that respects the nesting of sessions in dyads: {why}. "
+            "The numbers below describe these sessions only and support no claim "
+            "beyond them."
+        )
+    estimate = float(h["estimate"])
+    size = f"{num(abs(estimate))} points"
+    text = _direction(estimate, size)
+    text = text[0].upper() + text[1:]
+    low, high = h.get("ci95") or (None, None)
+    if low is not None and high is not None:
+        text += f" (95% CI {num(low)} to {num(high)}; p {pval(h.get('p'))})."
+        if low <= 0 <= high:
+            text += (
+                " The interval includes zero: these data do not settle which way "
+                "the difference goes."
+            )
+    else:
+        text += "."
+    return text
+
+
+def headline_basis(h: Mapping[str, Any] | None) -> str:
+    """From how much data the headline comes (the method is shown beside it)."""
+    if not h:
+        return ""
+    therapists = h.get("n_therapists")
+    who = f", {therapists} therapists" if therapists else ""
+    return (
+        f"From {h.get('n_dyads')} dyads ({h.get('n_pairs')} sessions{who}), "
+        "with each dyad's sessions counted as one dyad's, not as independent."
+    )
+
+
+def descriptive(s: Mapping[str, Any]) -> str:
+    """What these sessions show, said as a description (no inference)."""
     diff = s.get("mean_difference")
     if diff is None:
-        return "No difference can be given for these data."
-    low, high = ((s.get("paired_t") or {}).get("mean_difference_ci95")) or (None, None)
-    size = f"{abs(diff):.2f} points on average"
-    if diff > 0:
-        text = f"Clients rated the alliance higher than therapists, by {size}."
-    elif diff < 0:
-        text = f"Therapists rated the alliance higher than clients, by {size}."
-    else:
-        text = "Clients and therapists rated the alliance the same on average."
-    if low is None or high is None:
-        return text + " There are too few pairs for a confidence interval."
-    if low > 0 or high < 0:
-        return text + " The 95% confidence interval does not include zero."
-    return (
-        text + " The 95% confidence interval includes zero: the direction is uncertain."
-    )
+        return "No difference can be given for these sessions."
+    size = f"{num(abs(float(diff)))} points"
+    return f"Across these sessions, {_direction(float(diff), size + ' on average')}."
+
+
+def per_side(value: Any, digits: int = 2) -> str:
+    """A number, or a {"client", "therapist"} map of numbers, in words."""
+    if isinstance(value, Mapping):
+        return ", ".join(f"{k} {num(v, digits)}" for k, v in value.items())
+    return num(value, digits)
+
+
+def share(value: Any) -> str:
+    """0.4667 -> '47%'."""
+    return "—" if value is None else f"{round(float(value) * 100):d}%"
+
+
+def ba_method(s: Mapping[str, Any]) -> str | None:
+    """The named method of the Bland–Altman confidence intervals, where given."""
+    block = s.get("bland_altman") or {}
+    for key in ("limits_ci_method", "ci_method", "method"):
+        if block.get(key):
+            return str(block[key])
+    conventions = s.get("conventions") or {}
+    found = conventions.get("limits_of_agreement")
+    return str(found) if found else None
+
+
+MIXED = "mixed_instruments"
 
 
 def helpers() -> dict[str, Any]:
@@ -97,6 +166,12 @@ def helpers() -> dict[str, Any]:
         "pval": pval,
         "reason": reason,
         "headline": headline,
+        "headline_basis": headline_basis,
+        "descriptive": descriptive,
+        "share": share,
+        "per_side": per_side,
+        "ba_method": ba_method,
+        "MIXED": MIXED,
         "PLOTS": PLOTS,
         "MODALITY_LABELS": MODALITY_LABELS,
     }
