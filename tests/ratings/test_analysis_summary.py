@@ -49,6 +49,10 @@ NESTED = {
     },
 }
 EXTRAS = {
+    "headline",
+    "by_instrument",
+    "input_problems",
+    "score_range",
     "per_subscale",
     "multilevel",
     "response_surface",
@@ -119,6 +123,19 @@ def children(value: Any) -> Iterator[tuple[str, dict[str, Any]]]:
 def test_summary_has_every_contract_key_and_is_strict_json() -> None:
     summary = summarize(pairs())
     assert CONTRACT_KEYS | EXTRAS | {"by_modality", "reasons"} <= summary.keys()
+    assert {
+        "estimate",
+        "ci95",
+        "p",
+        "method",
+        "n_dyads",
+        "n_pairs",
+        "ci_level",
+        "n_therapists",
+        "df",
+        "rule",
+    } <= summary["headline"].keys()
+    assert "treat sessions as independent" in summary["conventions"]["pooled_tests"]
     for key, nested in NESTED.items():
         assert nested <= summary[key].keys()
     assert set(summary["icc"]) == {"A1", "C1"}
