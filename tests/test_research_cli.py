@@ -191,3 +191,19 @@ def test_analyze_no_multilevel_skips_the_models_but_keeps_the_headline(
     full = json.loads(runner.invoke(research_cli.analyze, [str(path), "--json"]).stdout)
     assert full["multilevel"]["dyad_model"] is not None
     assert full["headline"] == summary["headline"]
+
+
+def test_analyze_plots_each_instrument_apart(runner, tmp_path):
+    lines = ["dyad_id,session_number,client_score,therapist_score,instrument"]
+    for d in range(10):
+        name, base = ("wai-sr", 50) if d % 2 else ("srs/2", 30)
+        for s in range(1, 5):
+            lines.append(f"d{d},{s},{base + (d * s) % 3},{base - 1 + s % 2},{name}")
+    path = tmp_path / "mixed.csv"
+    path.write_text("\n".join(lines) + "\n")
+    out = tmp_path / "figures"
+    r = runner.invoke(research_cli.analyze, [str(path), "--plots", str(out)])
+    assert r.exit_code == 0, r.output
+    assert "on 2 instruments (srs/2, wai-sr)" in r.stdout
+    assert sorted(p.name for p in out.iterdir()) == ["srs_2", "wai-sr"]
+    assert len(list((out / "wai-sr").iterdir())) == 8

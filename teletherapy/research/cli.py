@@ -6,7 +6,9 @@ writes the pseudonymous research export of the configured database.
 """
 
 import json
+import re
 from pathlib import Path
+from typing import Any
 
 import click
 from flask.cli import with_appcontext
@@ -82,10 +84,24 @@ def analyze(
             format_report(summary, events=20 if events is None else events), nl=False
         )
     if plots_dir is not None:
-        from ratings.plots import write_plots
+        _plots(df, summary, plots_dir)
 
+
+def _plots(df: Any, summary: dict[str, Any], plots_dir: Path) -> None:
+    """The figures; with several instruments one directory of them per instrument (never
+    pooled), named after the instrument with anything but letters, digits, '.', '-' as '_'."""
+    from ratings.plots import write_plots
+
+    groups = summary.get("by_instrument") or {}
+    if not groups:
         written = write_plots(df, summary, plots_dir)
         click.echo(f"wrote {len(written)} figures to {plots_dir}", err=True)
+        return
+    labels = df["instrument"].astype(object).where(df["instrument"].notna())
+    for name, block in groups.items():
+        target = plots_dir / re.sub(r"[^A-Za-z0-9.-]", "_", name)
+        written = write_plots(df[labels == name], block, target)
+        click.echo(f"wrote {len(written)} figures to {target}", err=True)
 
 
 @click.command("export")
