@@ -109,14 +109,21 @@ def wilcoxon(client: Array, therapist: Array, reasons: Reasons) -> Json:
     }
 
 
+FISHER_MIN_PAIRS = 4  # the Fisher-z SE is 1/sqrt(n - 3)
+
+
 def pearson(client: Array, therapist: Array) -> Json:
     """Pearson's r with its p value and Fisher-z 95% CI (scipy.stats.pearsonr)."""
     _check_correlation(client, therapist)
     result = stats.pearsonr(client, therapist)
+    r = float(result.statistic)
+    # Three pairs leave the Fisher z no degrees of freedom: for |r| = 1 scipy computes
+    # inf - inf (a RuntimeWarning and NaN limits); there is no interval to give.
+    undefined = len(client) <= FISHER_MIN_PAIRS - 1 and abs(r) >= 1.0 - 1e-12
     return {
-        "r": num(result.statistic),
+        "r": num(r),
         "p": num(result.pvalue),
-        "ci95": pair(result.confidence_interval(CI_LEVEL)),
+        "ci95": None if undefined else pair(result.confidence_interval(CI_LEVEL)),
     }
 
 
