@@ -182,7 +182,7 @@ def checked(
     for col in (c for c in numeric if c in frame):
         required = col in REQUIRED
         raw = frame[col]
-        if raw.dtype == object:
+        if not pd.api.types.is_numeric_dtype(raw):  # text (object or str) columns
             values = pd.to_numeric(raw, errors="coerce").astype(float)
             absent = raw.isna() | values.isna() & raw.astype(str).str.strip().eq("")
             report(values.isna() & ~absent, col, "not a number", required)

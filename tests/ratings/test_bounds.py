@@ -182,3 +182,18 @@ def test_the_retired_prediction_columns_are_named_and_ignored() -> None:
     ]
     assert "renamed predicted_client_score" in problems[1][2]
     assert len(frame) == 1
+
+
+def test_text_columns_of_a_frame_are_parsed_and_bad_cells_named() -> None:
+    frame = pd.DataFrame(
+        {
+            "dyad_id": list("aabbccddee"),
+            "session_number": ["1", "2"] * 5,
+            "client_score": ["30", "31", "x", "30", "29", "28", "30", "31", " ", "30"],
+            "therapist_score": ["29"] * 10,
+        }
+    ).astype("str")
+    summary = summarize(frame, include_multilevel=False)
+    problems = [(p["row"], p["message"]) for p in summary["input_problems"]]
+    assert problems == [(2, "not a number; row excluded"), (8, "missing; row excluded")]
+    assert summary["n_pairs"] == 8
