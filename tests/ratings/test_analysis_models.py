@@ -65,6 +65,38 @@ def test_mixedlm_intercept_is_the_gap_at_the_average_session() -> None:
     assert slope == pytest.approx(-0.05, abs=0.01)
 
 
+def test_the_re_expressed_intercept_equals_a_fit_on_centred_sessions() -> None:
+    # multilevel fits session_number as given and moves the intercept to S (b0 + S b1 with
+    # its covariance); a fit on centred data (statsmodels directly) gives the same numbers.
+    import statsmodels.formula.api as smf
+
+    frame = simulated_discrepancy()
+    block = multilevel(frame)
+    centred = frame.assign(
+        session_number=frame["session_number"] - frame["session_number"].mean(),
+        dyad_id=frame["dyad_id"].astype(str),
+    )
+    for key, kwargs in (
+        ("dyad_model", {"groups": centred["dyad_id"]}),
+        (
+            "therapist_model",
+            {
+                "groups": centred["therapist_id"],
+                "re_formula": "1",
+                "vc_formula": {"dyad_id": "0 + C(dyad_id)"},
+            },
+        ),
+    ):
+        fit = smf.mixedlm(block["formula"], centred, **kwargs).fit(reml=True)
+        ours = block[key]["fixed_effects"]["Intercept"]
+        assert ours["coef"] == pytest.approx(fit.fe_params["Intercept"], abs=1e-4)
+        assert ours["se"] == pytest.approx(fit.bse_fe["Intercept"], rel=1e-3)
+        assert ours["p"] == pytest.approx(fit.pvalues["Intercept"], rel=1e-2, abs=1e-12)
+        low, high = ours["ci95"]
+        assert low == pytest.approx(fit.conf_int().loc["Intercept", 0], abs=1e-3)
+        assert high == pytest.approx(fit.conf_int().loc["Intercept", 1], abs=1e-3)
+
+
 def test_mixedlm_nests_dyads_in_therapists_with_five_or_more() -> None:
     model = multilevel(simulated_discrepancy())["therapist_model"]
     variances = model["variance_components"]
