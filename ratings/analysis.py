@@ -19,6 +19,7 @@ import pandas as pd
 
 from . import _stats_dyadic as dyadic
 from ._stats_agreement import (
+    LIMITS_CI_METHOD,
     bland_altman,
     icc_pair,
     icc_table,
@@ -78,8 +79,9 @@ CONVENTIONS = {
     "ci_level": 0.95,
     "min_pairs": MIN_PAIRS,
     "limits_of_agreement": (
-        "bias +- 1.96 SD of the differences; 95% CIs with t(n-1): bias +- t s/sqrt(n), "
-        "each limit +- t sqrt(3 s^2/n) (Bland & Altman 1986)"
+        "bias +- 1.96 SD of the differences (Bland & Altman 1986); 95% CI of the bias "
+        "+- t(n-1) s/sqrt(n); 95% CIs of each limit exact under normality from non-central t "
+        "tolerance factors (Carkeet 2015), not the 1986 approximation +- t sqrt(3 s^2/n)"
     ),
     "cohens_d": (
         "d_av = mean difference / sqrt((SD_client^2 + SD_therapist^2) / 2), the pooled-SD d of "
@@ -286,7 +288,9 @@ def summarize(
     is used; ``rupture_sd``, ``rupture_min_drop`` and ``max_events`` go to the rupture rule
     (``threshold_sd``, ``min_drop``, ``max_events``; None = its defaults, every event listed);
     ``score_range=(low, high)`` declares the instrument's range of totals: rows outside it are
-    excluded and listed in ``input_problems`` with every other excluded row or ignored cell.
+    excluded and listed in ``input_problems`` with every other excluded row or ignored cell,
+    and, unless ``rupture_min_drop`` is given, a rupture must drop by at least 10% of that range
+    (``ratings._stats_dyadic.min_drop_for_range``).
     """
     frame, problems = checked(df, score_range)
     options = _Options(
@@ -295,7 +299,11 @@ def summarize(
         scale_midpoint,
         {
             **({} if rupture_sd is None else {"threshold_sd": rupture_sd}),
-            "min_drop": rupture_min_drop,
+            "min_drop": (
+                rupture_min_drop
+                if rupture_min_drop is not None or score_range is None
+                else dyadic.min_drop_for_range(*score_range)
+            ),
             "max_events": max_events,
         },
     )
@@ -437,6 +445,7 @@ def _empty_bland_altman() -> Json:
         "loa_lower_ci95",
         "loa_upper_ci95",
     )
+    block["limits_ci_method"] = LIMITS_CI_METHOD
     block["proportional_bias"] = nulls("slope", "intercept", "p")
     return block
 
