@@ -55,7 +55,7 @@ def _register_blueprints(app: Flask) -> None:
     from .extensions import csrf
     from .health import bp as health_bp
     from .rating_forms import bp as rating_forms_bp
-    from .research import bp as research_bp
+    from .research.views import bp as research_bp
     from .sessions import bp as sessions_bp
     from .vendor import bp as vendor_bp
 

@@ -1,3 +1,3 @@
-from teletherapy.cli import main
+from teletherapy.entry import main
 
 main()

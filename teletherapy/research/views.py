@@ -2,18 +2,19 @@
 
 from typing import Any
 
-from flask import Response, render_template, request
+from flask import Blueprint, Response, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from ..extensions import db
 from ..services.errors import Invalid
 from . import analysis as research_analysis
-from . import bp
 from . import export as research_export
 from .filters import parse_filters
 from .present import helpers
 from .settings import current as settings
+
+bp = Blueprint("research", __name__, url_prefix="/research")
 
 
 @bp.context_processor
