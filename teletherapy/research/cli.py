@@ -117,8 +117,9 @@ def export(out_dir: Path) -> None:
     """The pseudonymous research export: consented, rated sessions only (audited)."""
     from ..extensions import db
     from . import export as research_export
+    from .settings import current
 
-    for path in research_export.export_dir(db.session(), out_dir):
+    for path in research_export.export_dir(db.session(), out_dir, current()):
         click.echo(str(path))
 
 

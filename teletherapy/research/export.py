@@ -12,7 +12,6 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from flask import current_app
 from sqlalchemy.orm import Session
 
 from ..private_files import write_private
@@ -136,14 +135,9 @@ def codebook_for(
 
 
 def export_dir(
-    db: Session, out_dir: str | Path, settings: ResearchSettings | None = None
+    db: Session, out_dir: str | Path, settings: ResearchSettings
 ) -> list[Path]:
-    """`teletherapy export`: long.csv, wide.csv and codebook.md (audited, actor "cli").
-
-    Without ``settings`` (the command as it calls today) they are the current app's."""
-    if settings is None:
-        app = current_app._get_current_object()  # type: ignore[attr-defined]  # a LocalProxy
-        settings = ResearchSettings.from_app(app)
+    """`teletherapy export`: long.csv, wide.csv and codebook.md (audited, actor "cli")."""
     rows = pair_rows(db, Filters(), settings)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)

@@ -84,6 +84,6 @@ class ResearchSettings:
 
 def current() -> ResearchSettings:
     """The running app's settings: for the views and the API, never the services."""
-    from flask import current_app
+    from flask.globals import app_ctx
 
-    return ResearchSettings.from_app(current_app._get_current_object())  # type: ignore[attr-defined]  # a LocalProxy
+    return ResearchSettings.from_app(app_ctx.app)  # the app itself, not its proxy
