@@ -9,6 +9,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from wtforms import SelectChoice
 
+from ..config import settings
 from ..extensions import db
 from ..models import SessionStatus, TherapySession
 from ..services import accounts, ratings, scheduling
@@ -42,7 +43,7 @@ def _split(
 def _ratings() -> dict[str, Any]:
     """Ratings still to give (with links) and the latest given; never any scores."""
     return {
-        "ratings_due": ratings.pending_for(db.session(), current_user),
+        "ratings_due": ratings.pending_for(db.session(), current_user, settings()),
         "rated": ratings.recently_rated(db.session(), current_user),
     }
 

@@ -5,12 +5,12 @@ caller's own rating only; the one way to the other side's is
 ``blinding.revealed_scores``, which asks RATING_REVEAL_POLICY first.
 """
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, cast
 
-from flask import current_app
 from sqlalchemy import exists, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -24,6 +24,7 @@ from ratings import (
 )
 from ratings import validate_answers as check_items
 
+from ..config import Settings
 from ..models import Rating, SessionStatus, TherapySession, User
 from . import audit, blinding, instruments, scheduling
 from .errors import Conflict, Gone, Invalid
@@ -59,10 +60,6 @@ class Pending:
     closes_at: datetime
 
 
-def _window() -> timedelta:
-    return timedelta(hours=float(current_app.config["RATING_WINDOW_HOURS"]))
-
-
 def _now(now: datetime | None) -> datetime:
     return now or datetime.now(UTC)
 
@@ -89,7 +86,7 @@ def _own(db: Session, session: TherapySession, user: User) -> Rating | None:
     )
 
 
-def _pair(db: Session, session: TherapySession) -> instruments.Pair:
+def _pair(db: Session, session: TherapySession, default: str) -> instruments.Pair:
     """The other side's stored form decides, so both answer matching forms."""
     other_form = db.scalar(
         select(Rating.instrument_id).where(Rating.session_id == session.id)
@@ -99,9 +96,7 @@ def _pair(db: Session, session: TherapySession) -> instruments.Pair:
             return instruments.pair_of_form(other_form)
         except instruments.Unavailable:
             pass  # the stored form was removed; fall back to the configuration
-    pair_id = session.therapist.instrument_pair or str(
-        current_app.config["DEFAULT_INSTRUMENT_PAIR"]
-    )
+    pair_id = session.therapist.instrument_pair or default
     return instruments.pair(pair_id)
 
 
@@ -115,8 +110,10 @@ class _Forms:
     meta: Instrument | None
 
 
-def _forms(db: Session, session: TherapySession, perspective: str) -> _Forms:
-    forms = _pair(db, session)
+def _forms(
+    db: Session, session: TherapySession, perspective: str, settings: Settings
+) -> _Forms:
+    forms = _pair(db, session, settings.default_instrument_pair)
     full = forms.form(perspective)
     meta = forms.meta if perspective == "therapist" else None
     return _Forms(
@@ -141,13 +138,14 @@ def open_form(
     db: Session,
     user: User,
     session_id: str,
+    settings: Settings,
     *,
     now: datetime | None = None,
     record: bool = True,
 ) -> RatingForm:
     """The caller's rating form and its status; audited as a read (health data)."""
     session = session_for(db, user, session_id)
-    closes_at = _ended(session) + _window()
+    closes_at = _ended(session) + settings.rating_window
     perspective = str(session.participant_role(user.id))
     own = _own(db, session, user)
     instrument = meta = None
@@ -161,12 +159,12 @@ def open_form(
             else RatingFormStatus.PENDING
         )
         try:
-            forms = _forms(db, session, perspective)
+            forms = _forms(db, session, perspective, settings)
             instrument, meta = forms.shown, forms.shown_meta
         except instruments.Unavailable:
             if status == RatingFormStatus.PENDING:
                 raise
-    revealed = blinding.revealed_scores(db, user, session)
+    revealed = blinding.revealed_scores(db, user, session, settings.reveal_policy)
     if record:
         audit.record(
             db,
@@ -186,7 +184,7 @@ def open_form(
         rating=own,
         instrument=instrument,
         meta=meta,
-        visibility=blinding.visibility(perspective),
+        visibility=blinding.visibility(settings.reveal_policy, perspective),
         revealed=revealed,
     )
 
@@ -222,35 +220,52 @@ def _meta_errors(forms: _Forms, answers: object, perspective: str) -> dict[str, 
     }
 
 
+FIELDS = ("answers", "meta_answers")
+
+
+def _problems(
+    forms: _Forms, perspective: str, body: Mapping[str, object]
+) -> dict[str, str]:
+    """Every problem with a posted body at once: unknown fields, then the items."""
+    problems = {key: "unknown field" for key in body if key not in FIELDS}
+    if "answers" in body:
+        answers = body["answers"]
+        problems.update(_item_errors(forms.shown, forms.full, answers, "answers"))
+    else:
+        problems["answers"] = "is required: an object of item ids to integers"
+    problems.update(_meta_errors(forms, body.get("meta_answers"), perspective))
+    return problems
+
+
 def submit(
     db: Session,
     user: User,
     session: TherapySession,
-    answers: object,
-    meta_answers: object = None,
+    body: Mapping[str, object],
+    settings: Settings,
     *,
-    errors: dict[str, str] | None = None,
     now: datetime | None = None,
 ) -> Rating:
-    """Store the caller's rating once. After the caller's 404 and 400 checks, in the
-    order of docs/ratings.md: fields (422, merged with ``errors`` found while parsing), then
-    state (409 not ended or already submitted, 410 window closed)."""
+    """Store the caller's rating once. ``body`` is what was posted (the API's JSON
+    object, or the page's answers under the same two names), read only here. After
+    the caller's 404 and 400 checks, in the order of docs/ratings.md: fields (422,
+    every problem at once), then state (409 not ended or already submitted, 410
+    window closed)."""
     perspective = str(session.participant_role(user.id))
-    forms = _forms(db, session, perspective)
-    problems = dict(errors or {})
-    if "answers" not in problems:
-        problems.update(_item_errors(forms.shown, forms.full, answers, "answers"))
-    if "meta_answers" not in problems:
-        problems.update(_meta_errors(forms, meta_answers, perspective))
+    forms = _forms(db, session, perspective, settings)
+    problems = _problems(forms, perspective, body)
     if problems:
         raise Invalid("some answers need attention", problems)
-    closes_at = _ended(session) + _window()
+    closes_at = _ended(session) + settings.rating_window
     if _own(db, session, user) is not None:
         raise _already()
     if _now(now) >= closes_at:
         raise Gone(
             "the rating window for this session has closed", code="rating_closed"
         )
+    # Checked above: item id -> integer within range, for both maps.
+    answers = cast(dict[str, int], body["answers"])
+    meta_answers = cast(dict[str, int] | None, body.get("meta_answers"))
     return _insert(db, user, session, perspective, forms.full, answers, meta_answers)
 
 
@@ -267,8 +282,8 @@ def _insert(
     session: TherapySession,
     perspective: str,
     form: Instrument,
-    answers: Any,
-    meta_answers: Any,
+    answers: dict[str, int],
+    meta_answers: dict[str, int] | None,
 ) -> Rating:
     scores = score(form, answers)
     row = Rating(
@@ -305,13 +320,14 @@ def _insert(
 def pending_for(
     db: Session,
     user: User,
+    settings: Settings,
     *,
     now: datetime | None = None,
     limit: int = 100,
     offset: int = 0,
 ) -> list[Pending]:
     """Ended sessions the user has not rated while the window is open, oldest first."""
-    window = _window()
+    window = settings.rating_window
     rated = exists().where(
         Rating.session_id == TherapySession.id, Rating.rater_id == user.id
     )
