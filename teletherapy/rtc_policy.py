@@ -125,10 +125,7 @@ class RtcPolicy:
         row = db.session.get(TherapySession, session_id)
         if row is None:
             return []
-        audit.record(
-            db.session(), "chat.read", principal.user_id, "session", session_id
-        )
-        db.session.commit()
+        audit.write(db.session(), "chat.read", principal.user_id, "session", session_id)
         return [
             serialize.message(
                 m, row.participant_role(m.sender_id) or "client"

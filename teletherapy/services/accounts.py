@@ -164,6 +164,13 @@ def rotate_nonce(db: Session, user: User) -> None:
     user.login_nonce = new_id()
 
 
+def sign_out(db: Session, user: User) -> None:
+    """End every login of the user (cookies carry the old nonce) and audit it."""
+    rotate_nonce(db, user)
+    audit.record(db, "logout", user.id, "user", user.id)
+    db.commit()
+
+
 def set_active(db: Session, user: User, active: bool, actor_id: str) -> None:
     user.active = active
     if not active:

@@ -28,3 +28,17 @@ def record(
             details=details or None,
         )
     )
+
+
+def write(
+    db: Session,
+    action: str,
+    actor_id: str | None,
+    target_type: str | None = None,
+    target_id: str | None = None,
+    **details: Any,
+) -> None:
+    """Record one audit row and commit it: for a read or a sign-in, where the row
+    is all there is to write."""
+    record(db, action, actor_id, target_type, target_id, **details)
+    db.commit()
