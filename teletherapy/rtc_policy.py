@@ -175,9 +175,9 @@ class RtcPolicy:
     def end_session(
         self, principal: Principal, session_id: str
     ) -> Mapping[str, str] | Denied:
-        user = db.session.get(User, principal.user_id)
+        user = db.session.get_one(User, principal.user_id)  # never deleted
         try:
-            row = scheduling.end(db.session(), user, session_id)  # type: ignore[arg-type]  # accounts are never deleted
+            row = scheduling.end(db.session(), user, session_id)
         except ServiceError as exc:
             code = {403: "forbidden", 404: "not_found"}.get(
                 exc.status, "session_closed"

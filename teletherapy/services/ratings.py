@@ -347,7 +347,7 @@ def pending_for(
         .offset(offset)
     )
     return [
-        Pending(s, str(s.participant_role(user.id)), s.ended_at + window)  # type: ignore[operator,arg-type]  # ended: ended_at is set
+        Pending(s, str(s.participant_role(user.id)), _ended(s) + window)
         for s in db.scalars(stmt)
     ]
 
