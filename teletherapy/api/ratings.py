@@ -4,7 +4,7 @@ from flask.typing import ResponseReturnValue
 
 from ..config import settings
 from ..extensions import db
-from ..services import ratings as rating_service
+from ..services import rating_submission
 from . import bp, caller, json_object, page, page_args, serialize
 from .docs import operation
 from .paging import PAGING
@@ -20,7 +20,7 @@ from .schemas import PendingList, RatingCreated, RatingFormOut, RatingSubmit
     errors=(403, 404, 409),
 )
 def rating_detail(session_id: str) -> ResponseReturnValue:
-    form = rating_service.open_form(db.session(), caller(), session_id, settings())
+    form = rating_submission.open_form(db.session(), caller(), session_id, settings())
     return serialize.json(serialize.rating_form(form))
 
 
@@ -36,10 +36,10 @@ def rating_detail(session_id: str) -> ResponseReturnValue:
 )
 def rating_submit(session_id: str) -> ResponseReturnValue:
     user = caller()
-    session = rating_service.session_for(db.session(), user, session_id)
+    session = rating_submission.session_for(db.session(), user, session_id)
     # Read once, by the service: the items can only be checked against the form.
     body = json_object()
-    row = rating_service.submit(db.session(), user, session, body, settings())
+    row = rating_submission.submit(db.session(), user, session, body, settings())
     return serialize.json(RatingCreated(rating=serialize.rating(row))), 201
 
 
@@ -54,7 +54,7 @@ def rating_submit(session_id: str) -> ResponseReturnValue:
 )
 def ratings_pending() -> ResponseReturnValue:
     limit, offset = page_args()
-    rows = rating_service.pending_for(
+    rows = rating_submission.pending_for(
         db.session(), caller(), settings(), limit=limit + 1, offset=offset
     )
     items = [serialize.pending(p) for p in rows]

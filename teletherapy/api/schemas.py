@@ -87,7 +87,8 @@ class MessageList(BaseModel):
     next: str | None
 
 
-# The document's schema of the rating body; services/ratings.py reads the body itself
+# The document's schema of the rating body; services/rating_submission.py reads the body
+# itself
 # (unknown fields and items against the caller's form, every problem in one 422).
 class RatingSubmit(Strict):
     answers: dict[str, int] = Field(

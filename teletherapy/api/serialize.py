@@ -8,7 +8,7 @@ from ratings import Instrument
 
 from ..live import rating_url
 from ..models import ChatMessage, Rating, TherapySession, User
-from ..services import ratings
+from ..services import rating_submission
 from .schemas import (
     InstrumentOut,
     MeOut,
@@ -88,7 +88,7 @@ def _instrument(form: Instrument | None) -> InstrumentOut | None:
     return None if form is None else InstrumentOut.model_validate(form.form_dict())
 
 
-def rating_form(form: ratings.RatingForm) -> RatingFormOut:
+def rating_form(form: rating_submission.RatingForm) -> RatingFormOut:
     own = form.rating
     revealed = form.revealed
     return RatingFormOut.model_validate(
@@ -109,7 +109,7 @@ def rating_form(form: ratings.RatingForm) -> RatingFormOut:
     )
 
 
-def pending(p: ratings.Pending) -> PendingOut:
+def pending(p: rating_submission.Pending) -> PendingOut:
     return PendingOut.model_validate(
         {
             "session_id": p.session.id,
