@@ -16,7 +16,7 @@ def record(
     target_id: str | None = None,
     **details: Any,
 ) -> None:
-    """Add an audit row to the caller's transaction (the caller commits)."""
+    """Add an audit row to the caller's transaction (the calling service commits)."""
     ip = request.remote_addr if has_request_context() else "cli"
     db.add(
         AuditEvent(
@@ -30,15 +30,8 @@ def record(
     )
 
 
-def write(
-    db: Session,
-    action: str,
-    actor_id: str | None,
-    target_type: str | None = None,
-    target_id: str | None = None,
-    **details: Any,
-) -> None:
-    """Record one audit row and commit it: for a read or a sign-in, where the row
-    is all there is to write."""
-    record(db, action, actor_id, target_type, target_id, **details)
+def write(db: Session, action: str, actor_id: str | None, *target: str | None) -> None:
+    """Record a row (target type and id) and commit it: for an audited read or a
+    sign-in, where the row is all there is to write."""
+    record(db, action, actor_id, *target)
     db.commit()
