@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, cast
 
-from sqlalchemy import exists, or_, select
+from sqlalchemy import exists, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -334,10 +334,7 @@ def pending_for(
     stmt = (
         select(TherapySession)
         .where(
-            or_(
-                TherapySession.therapist_id == user.id,
-                TherapySession.client_id == user.id,
-            ),
+            scheduling.involving(user),
             TherapySession.status == SessionStatus.ENDED,
             TherapySession.ended_at > _now(now) - window,
             ~rated,

@@ -2,7 +2,7 @@
 
 from datetime import UTC, datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session
 
 from ..models import MODALITIES, SessionStatus, TherapySession, User
@@ -59,17 +59,19 @@ def _looks_like_id(value: str) -> bool:
     return isinstance(value, str) and 0 < len(value) <= 64
 
 
+def involving(user: User) -> ColumnElement[bool]:
+    """The condition for sessions the user takes part in, on either side."""
+    return or_(
+        TherapySession.therapist_id == user.id, TherapySession.client_id == user.id
+    )
+
+
 def list_for(
     db: Session, user: User, *, limit: int = 50, offset: int = 0
 ) -> list[TherapySession]:
     stmt = (
         select(TherapySession)
-        .where(
-            or_(
-                TherapySession.therapist_id == user.id,
-                TherapySession.client_id == user.id,
-            )
-        )
+        .where(involving(user))
         .order_by(TherapySession.scheduled_start.desc(), TherapySession.id)
         .limit(limit)
         .offset(offset)
