@@ -9,7 +9,7 @@ from ..models import AuditEvent
 
 
 def record(
-    db: Session,
+    tx: Session,
     action: str,
     actor_id: str | None,
     target_type: str | None = None,
@@ -18,7 +18,7 @@ def record(
 ) -> None:
     """Add an audit row to the caller's transaction (the calling service commits)."""
     ip = request.remote_addr if has_request_context() else "cli"
-    db.add(
+    tx.add(
         AuditEvent(
             action=action,
             actor_id=actor_id,
@@ -30,8 +30,8 @@ def record(
     )
 
 
-def write(db: Session, action: str, actor_id: str | None, *target: str | None) -> None:
+def write(tx: Session, action: str, actor_id: str | None, *target: str | None) -> None:
     """Record a row (target type and id) and commit it: for an audited read or a
     sign-in, where the row is all there is to write."""
-    record(db, action, actor_id, *target)
-    db.commit()
+    record(tx, action, actor_id, *target)
+    tx.commit()

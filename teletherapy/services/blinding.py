@@ -52,12 +52,12 @@ def visibility(configured: str, perspective: str) -> str:
 
 
 def revealed_scores(
-    db: Session, user: User, session: TherapySession, configured: str
+    tx: Session, user: User, session: TherapySession, configured: str
 ) -> dict[str, Any] | None:
     """The client's scores for their therapist where the policy allows it, else None."""
     if policy(configured) != "reveal_after_both" or session.therapist_id != user.id:
         return None
-    rows = db.scalars(select(Rating).where(Rating.session_id == session.id))
+    rows = tx.scalars(select(Rating).where(Rating.session_id == session.id))
     by_rater = {row.rater_id: row for row in rows}
     theirs = by_rater.get(session.client_id)
     if user.id not in by_rater or theirs is None:

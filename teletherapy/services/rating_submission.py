@@ -64,9 +64,9 @@ def _now(now: datetime | None) -> datetime:
     return now or datetime.now(UTC)
 
 
-def session_for(db: Session, user: User, session_id: str) -> TherapySession:
+def session_for(tx: Session, user: User, session_id: str) -> TherapySession:
     """The session if the user takes part in it; 404 otherwise."""
-    return scheduling.for_participant(db, user, session_id)
+    return scheduling.for_participant(tx, user, session_id)
 
 
 def _ended(session: TherapySession) -> datetime:
@@ -78,17 +78,17 @@ def _ended(session: TherapySession) -> datetime:
     return session.ended_at
 
 
-def _own(db: Session, session: TherapySession, user: User) -> Rating | None:
-    return db.scalar(
+def _own(tx: Session, session: TherapySession, user: User) -> Rating | None:
+    return tx.scalar(
         select(Rating).where(
             Rating.session_id == session.id, Rating.rater_id == user.id
         )
     )
 
 
-def _pair(db: Session, session: TherapySession, default: str) -> instruments.Pair:
+def _pair(tx: Session, session: TherapySession, default: str) -> instruments.Pair:
     """The other side's stored form decides, so both answer matching forms."""
-    other_form = db.scalar(
+    other_form = tx.scalar(
         select(Rating.instrument_id).where(Rating.session_id == session.id)
     )
     if other_form is not None:
@@ -111,9 +111,9 @@ class _Forms:
 
 
 def _forms(
-    db: Session, session: TherapySession, perspective: str, settings: Settings
+    tx: Session, session: TherapySession, perspective: str, settings: Settings
 ) -> _Forms:
-    forms = _pair(db, session, settings.default_instrument_pair)
+    forms = _pair(tx, session, settings.default_instrument_pair)
     full = forms.form(perspective)
     meta = forms.meta if perspective == "therapist" else None
     return _Forms(
@@ -135,7 +135,7 @@ def _stored_form(rating: Rating, modality: str) -> Instrument | None:
 
 
 def open_form(
-    db: Session,
+    tx: Session,
     user: User,
     session_id: str,
     settings: Settings,
@@ -144,10 +144,10 @@ def open_form(
     record: bool = True,
 ) -> RatingForm:
     """The caller's rating form and its status; audited as a read (health data)."""
-    session = session_for(db, user, session_id)
+    session = session_for(tx, user, session_id)
     closes_at = _ended(session) + settings.rating_window
     perspective = str(session.participant_role(user.id))
-    own = _own(db, session, user)
+    own = _own(tx, session, user)
     instrument = meta = None
     if own is not None:
         status = RatingFormStatus.SUBMITTED
@@ -159,15 +159,15 @@ def open_form(
             else RatingFormStatus.PENDING
         )
         try:
-            forms = _forms(db, session, perspective, settings)
+            forms = _forms(tx, session, perspective, settings)
             instrument, meta = forms.shown, forms.shown_meta
         except instruments.Unavailable:
             if status == RatingFormStatus.PENDING:
                 raise
-    revealed = blinding.revealed_scores(db, user, session, settings.reveal_policy)
+    revealed = blinding.revealed_scores(tx, user, session, settings.reveal_policy)
     if record:
         audit.record(
-            db,
+            tx,
             "rating.read",
             user.id,
             "session",
@@ -175,7 +175,7 @@ def open_form(
             status=status,
             revealed=revealed is not None,
         )
-        db.commit()
+        tx.commit()
     return RatingForm(
         session=session,
         perspective=perspective,
@@ -238,7 +238,7 @@ def _problems(
 
 
 def submit(
-    db: Session,
+    tx: Session,
     user: User,
     session: TherapySession,
     body: Mapping[str, object],
@@ -252,12 +252,12 @@ def submit(
     every problem at once), then state (409 not ended or already submitted, 410
     window closed)."""
     perspective = str(session.participant_role(user.id))
-    forms = _forms(db, session, perspective, settings)
+    forms = _forms(tx, session, perspective, settings)
     problems = _problems(forms, perspective, body)
     if problems:
         raise Invalid("some answers need attention", problems)
     closes_at = _ended(session) + settings.rating_window
-    if _own(db, session, user) is not None:
+    if _own(tx, session, user) is not None:
         raise _already()
     if _now(now) >= closes_at:
         raise Gone(
@@ -266,7 +266,7 @@ def submit(
     # Checked above: item id -> integer within range, for both maps.
     answers = cast(dict[str, int], body["answers"])
     meta_answers = cast(dict[str, int] | None, body.get("meta_answers"))
-    return _insert(db, user, session, perspective, forms.full, answers, meta_answers)
+    return _insert(tx, user, session, perspective, forms.full, answers, meta_answers)
 
 
 def _already() -> Conflict:
@@ -277,7 +277,7 @@ def _already() -> Conflict:
 
 
 def _insert(
-    db: Session,
+    tx: Session,
     user: User,
     session: TherapySession,
     perspective: str,
@@ -298,10 +298,10 @@ def _insert(
         meta_answers=dict(meta_answers) if meta_answers else None,
     )
     try:
-        db.add(row)
-        db.flush()
+        tx.add(row)
+        tx.flush()
         audit.record(
-            db,
+            tx,
             "rating.submit",
             user.id,
             "session",
@@ -310,15 +310,15 @@ def _insert(
             instrument_id=form.id,
             instrument_version=form.version,
         )
-        db.commit()
+        tx.commit()
     except IntegrityError:
-        db.rollback()  # releases the connection: SQLite stays writable
+        tx.rollback()  # releases the connection: SQLite stays writable
         raise _already() from None
     return row
 
 
 def pending_for(
-    db: Session,
+    tx: Session,
     user: User,
     settings: Settings,
     *,
@@ -345,12 +345,12 @@ def pending_for(
     )
     return [
         Pending(s, str(s.participant_role(user.id)), _ended(s) + window)
-        for s in db.scalars(stmt)
+        for s in tx.scalars(stmt)
     ]
 
 
 def recently_rated(
-    db: Session, user: User, *, limit: int = 5
+    tx: Session, user: User, *, limit: int = 5
 ) -> list[tuple[TherapySession, datetime]]:
     """(session, submitted_at) of the user's own latest ratings; no scores."""
     stmt = (
@@ -360,4 +360,4 @@ def recently_rated(
         .order_by(Rating.submitted_at.desc())
         .limit(limit)
     )
-    return [(s, at) for s, at in db.execute(stmt)]
+    return [(s, at) for s, at in tx.execute(stmt)]
