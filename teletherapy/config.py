@@ -22,7 +22,9 @@ class ConfigError(RuntimeError):
 
 @dataclass(frozen=True)
 class Settings:
-    """The configuration the services take as an argument (they never read app.config)."""
+    """The configuration services take as an argument instead of reading app.config
+    (rating_submission, blinding, consent; pyproject's import-linter contract lists
+    the services that still read it)."""
 
     rating_window: timedelta  # RATING_WINDOW_HOURS
     default_instrument_pair: str  # DEFAULT_INSTRUMENT_PAIR
