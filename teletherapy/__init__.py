@@ -20,8 +20,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         config,
         errors,
         extensions,
+        headers,
         proxy,
-        security,
         templating,
         web_auth,
     )
@@ -33,7 +33,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     extensions.limiter.init_app(app)
     web_auth.init_app(app)
     access.init_app(app)
-    security.init_app(app)
+    headers.init_app(app)
     templating.init_app(app)
     _register_blueprints(app)
 

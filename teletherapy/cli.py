@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup, FlaskGroup, with_appcontext
+from flask.globals import app_ctx
 
 from .extensions import db
 from .private_files import write_private
@@ -93,7 +94,7 @@ def instruments_list() -> None:
 
     from .services import instruments
 
-    app = current_app._get_current_object()  # type: ignore[attr-defined]  # typed as Flask, it is a LocalProxy
+    app = app_ctx.app  # the app itself, not its proxy
     try:
         rows = instruments.listing(app)
     except InstrumentError as exc:
@@ -130,7 +131,7 @@ def instruments_import(template_id: str, items_file: str, replace: bool) -> None
 
     from .services import instruments
 
-    app = current_app._get_current_object()  # type: ignore[attr-defined]  # typed as Flask, it is a LocalProxy
+    app = app_ctx.app  # the app itself, not its proxy
     try:
         path = instruments.import_template(
             app, template_id, items_file, overwrite=replace
@@ -202,7 +203,7 @@ def serve(host: str, port: int) -> None:
 
     from .services.startup import StartupError, check_dependencies
 
-    app = current_app._get_current_object()  # type: ignore[attr-defined]  # typed as Flask, it is a LocalProxy
+    app = app_ctx.app  # the app itself, not its proxy
     try:
         check_dependencies(app.config)
     except StartupError as exc:

@@ -3,10 +3,13 @@
 import os
 import secrets
 import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from flask import Config, Flask
+from flask import Config, Flask, current_app
 
 from . import paths
 
@@ -15,6 +18,33 @@ ENVIRONMENTS = ("development", "testing", "production")
 
 class ConfigError(RuntimeError):
     """The deployment's configuration cannot be used; the message says what to change."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The configuration services take as an argument instead of reading app.config
+    (rating_submission, blinding, consent; pyproject's import-linter contract lists
+    the services that still read it)."""
+
+    rating_window: timedelta  # RATING_WINDOW_HOURS
+    default_instrument_pair: str  # DEFAULT_INSTRUMENT_PAIR
+    reveal_policy: str  # RATING_REVEAL_POLICY as configured; blinding checks it
+    consent_version: str  # CONSENT_VERSION
+
+    @classmethod
+    def of(cls, config: Mapping[str, Any]) -> "Settings":
+        return cls(
+            rating_window=timedelta(hours=float(config["RATING_WINDOW_HOURS"])),
+            default_instrument_pair=str(config["DEFAULT_INSTRUMENT_PAIR"]),
+            reveal_policy=str(config.get("RATING_REVEAL_POLICY", "blind")),
+            consent_version=str(config["CONSENT_VERSION"]),
+        )
+
+
+def settings() -> Settings:
+    """The current app's Settings, built per call: a config changed after start
+    (as tests do) is what the next request sees."""
+    return Settings.of(current_app.config)
 
 
 def load(app: Flask, test_config: dict[str, Any] | None) -> None:

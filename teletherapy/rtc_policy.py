@@ -125,10 +125,7 @@ class RtcPolicy:
         row = db.session.get(TherapySession, session_id)
         if row is None:
             return []
-        audit.record(
-            db.session(), "chat.read", principal.user_id, "session", session_id
-        )
-        db.session.commit()
+        audit.write(db.session(), "chat.read", principal.user_id, "session", session_id)
         return [
             serialize.message(
                 m, row.participant_role(m.sender_id) or "client"
@@ -178,9 +175,9 @@ class RtcPolicy:
     def end_session(
         self, principal: Principal, session_id: str
     ) -> Mapping[str, str] | Denied:
-        user = db.session.get(User, principal.user_id)
+        user = db.session.get_one(User, principal.user_id)  # never deleted
         try:
-            row = scheduling.end(db.session(), user, session_id)  # type: ignore[arg-type]  # accounts are never deleted
+            row = scheduling.end(db.session(), user, session_id)
         except ServiceError as exc:
             code = {403: "forbidden", 404: "not_found"}.get(
                 exc.status, "session_closed"

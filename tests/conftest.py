@@ -1,23 +1,38 @@
-"""Fixtures: app (on SQLite and on PostgreSQL), client, runner, auth, make_user."""
+"""Fixtures: app (on SQLite and on PostgreSQL), make_app, client, runner, auth,
+make_user."""
 
 import os
 import shutil
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
+from flask import Flask
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from teletherapy import create_app
 from teletherapy.extensions import db
 from teletherapy.models import Base, User
-from teletherapy.services import accounts, migrations
+from teletherapy.services import migrations
+
+from .helpers import PASSWORD, new_user
+
+__all__ = ["PASSWORD"]  # tests import it from here
 
 PG_ADMIN_URL = os.environ.get(
     "TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
-PASSWORD = "correct horse battery staple"
+# The suite's app: testing config, fixed keys, CSRF off (tests that check CSRF
+# turn it on with make_app).
+SUITE_CONFIG: dict[str, Any] = {
+    "ENV": "testing",
+    "SECRET_KEY": "test-secret",
+    "PSEUDONYM_KEY": "test-pseudonym-key",
+    "WTF_CSRF_ENABLED": False,
+    "ALLOWED_ORIGINS": ["http://localhost"],
+}
 
 
 @pytest.fixture(scope="session")
@@ -65,21 +80,26 @@ def database_url(request: pytest.FixtureRequest, tmp_path) -> str:  # type: igno
 
 
 @pytest.fixture
-def app(database_url: str, tmp_path):  # type: ignore[no-untyped-def]
-    app = create_app(
-        {
-            "ENV": "testing",
-            "DATABASE_URL": database_url,
-            "SECRET_KEY": "test-secret",
-            "PSEUDONYM_KEY": "test-pseudonym-key",
-            "WTF_CSRF_ENABLED": False,
-            "ALLOWED_ORIGINS": ["http://localhost"],
-        }
-    )
-    app.instance_path = str(tmp_path / "instance")
-    yield app
+def make_app(database_url: str, tmp_path) -> Iterator[Callable[..., Flask]]:  # type: ignore[no-untyped-def]
+    """Apps on this test's database: the suite's config with some keys changed
+    (``make_app(AUTH_RATE_LIMIT="3 per minute")``); their engines go at the end."""
+    engines = []
+
+    def make(**changes: Any) -> Flask:
+        app = create_app({**SUITE_CONFIG, "DATABASE_URL": database_url, **changes})
+        app.instance_path = str(tmp_path / "instance")
+        engines.append(db.engine)
+        return app
+
+    yield make
     db.session.remove()
-    db.engine.dispose()
+    for engine in engines:
+        engine.dispose()
+
+
+@pytest.fixture
+def app(make_app):  # type: ignore[no-untyped-def]
+    return make_app()
 
 
 @pytest.fixture
@@ -97,15 +117,7 @@ def make_user(app):  # type: ignore[no-untyped-def]
     def make(
         role: str = "client", email: str | None = None, name: str | None = None
     ) -> User:
-        with app.app_context():
-            return accounts.create_user(
-                db.session,
-                email=email or f"{role}-{uuid.uuid4().hex[:8]}@example.org",
-                name=name or f"Test {role.title()}",
-                role=role,
-                password=PASSWORD,
-                actor_id=None,
-            )
+        return new_user(app, role, email, name)
 
     return make
 

@@ -1,10 +1,28 @@
 """Small builders shared by tests (no fixtures here)."""
 
+import uuid
 from datetime import UTC, datetime, timedelta
 
 from teletherapy.extensions import db
 from teletherapy.models import TherapySession, User
 from teletherapy.services import accounts, scheduling
+
+PASSWORD = "correct horse battery staple"
+
+
+def new_user(  # type: ignore[no-untyped-def]
+    app, role: str = "client", email: str | None = None, name: str | None = None
+) -> User:
+    """An account of ``role`` in ``app``'s database, with PASSWORD."""
+    with app.app_context():
+        return accounts.create_user(
+            db.session,
+            email=email or f"{role}-{uuid.uuid4().hex[:8]}@example.org",
+            name=name or f"Test {role.title()}",
+            role=role,
+            password=PASSWORD,
+            actor_id=None,
+        )
 
 
 def pair(app, make_user) -> tuple[User, User]:  # type: ignore[no-untyped-def]

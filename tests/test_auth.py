@@ -10,7 +10,7 @@ from teletherapy import create_app
 from teletherapy.extensions import db
 from teletherapy.models import AuditEvent
 
-from .conftest import PASSWORD
+from .helpers import PASSWORD, new_user
 
 
 def test_login_redirects_to_role_dashboard(client, auth, make_user):
@@ -92,19 +92,8 @@ def test_deactivation_voids_the_users_cookie(app, make_user):
 
 
 @pytest.fixture
-def csrf_app(database_url, tmp_path):  # type: ignore[no-untyped-def]
-    app = create_app(
-        {
-            "ENV": "testing",
-            "DATABASE_URL": database_url,
-            "SECRET_KEY": "k",
-            "PSEUDONYM_KEY": "p",
-        }
-    )
-    app.instance_path = str(tmp_path)
-    yield app
-    db.session.remove()
-    db.engine.dispose()
+def csrf_app(make_app):  # type: ignore[no-untyped-def]
+    return make_app(WTF_CSRF_ENABLED=True)
 
 
 def test_post_without_csrf_token_is_refused(csrf_app):
@@ -123,17 +112,7 @@ def test_api_token_route_needs_no_csrf_but_json(csrf_app):
 def test_cookie_flags_and_session_renewed_at_login(csrf_app):
     import re
 
-    from teletherapy.services import accounts
-
-    with csrf_app.app_context():
-        user = accounts.create_user(
-            db.session,
-            email="c@example.org",
-            name="C",
-            role="client",
-            password=PASSWORD,
-            actor_id=None,
-        )
+    user = new_user(csrf_app, "client", "c@example.org", "C")
     client = csrf_app.test_client()
     page = client.get("/login").get_data(as_text=True)
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)

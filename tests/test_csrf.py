@@ -12,7 +12,6 @@ import re
 import pytest
 from sqlalchemy import func, select
 
-from teletherapy import create_app
 from teletherapy.access import ACCESS
 from teletherapy.extensions import db
 from teletherapy.models import AuditEvent, TherapySession, User
@@ -41,22 +40,9 @@ TOKEN = re.compile(r'name="csrf_token"(?: type="hidden")? value="([^"]+)"')
 
 
 @pytest.fixture
-def app(database_url, tmp_path):  # type: ignore[no-untyped-def]
+def app(make_app):  # type: ignore[no-untyped-def]
     """The suite's app with CSRF protection on, as in production."""
-    app = create_app(
-        {
-            "ENV": "testing",
-            "DATABASE_URL": database_url,
-            "SECRET_KEY": "test-secret",
-            "PSEUDONYM_KEY": "test-pseudonym-key",
-            "WTF_CSRF_ENABLED": True,
-            "ALLOWED_ORIGINS": ["http://localhost"],
-        }
-    )
-    app.instance_path = str(tmp_path / "instance")
-    yield app
-    db.session.remove()
-    db.engine.dispose()
+    return make_app(WTF_CSRF_ENABLED=True)
 
 
 def _forms(app):  # type: ignore[no-untyped-def]

@@ -9,12 +9,10 @@ import pytest
 import time_machine
 from sqlalchemy import select
 
-from teletherapy import create_app
 from teletherapy.extensions import db
 from teletherapy.models import AuditEvent
-from teletherapy.services import accounts
 
-from .conftest import PASSWORD
+from .helpers import PASSWORD, new_user
 
 ATTACKER, OWNER = "203.0.113.66", "198.51.100.7"
 WRONG = "not the password at all"
@@ -37,18 +35,6 @@ def _token(client, email, password, address):  # type: ignore[no-untyped-def]
 
 
 SIGN_IN = {"login": (_login, 302), "token": (_token, 200)}
-
-
-def _user(app, role):  # type: ignore[no-untyped-def]
-    with app.app_context():
-        return accounts.create_user(
-            db.session,
-            email=f"{role}-{uuid.uuid4().hex[:8]}@example.org",
-            name="Lockout Test",
-            role=role,
-            password=PASSWORD,
-            actor_id=None,
-        )
 
 
 def _lock(app, client, send, email, address):  # type: ignore[no-untyped-def]
@@ -105,27 +91,14 @@ def test_signing_in_from_an_address_forgets_its_earlier_failures(
 
 
 @pytest.fixture
-def limited_app(database_url, tmp_path):  # type: ignore[no-untyped-def]
-    app = create_app(
-        {
-            "ENV": "testing",
-            "DATABASE_URL": database_url,
-            "SECRET_KEY": "test-secret",
-            "PSEUDONYM_KEY": "test-pseudonym-key",
-            "WTF_CSRF_ENABLED": False,
-            "AUTH_RATE_LIMIT": "7 per minute",
-        }
-    )
-    app.instance_path = str(tmp_path / "instance")
-    yield app
-    db.session.remove()
-    db.engine.dispose()
+def limited_app(make_app):  # type: ignore[no-untyped-def]
+    return make_app(AUTH_RATE_LIMIT="7 per minute")
 
 
 @pytest.mark.parametrize("path", SIGN_IN)
 def test_an_unknown_email_meets_the_same_limits_as_an_account(limited_app, path):
     send, _ok = SIGN_IN[path]
-    client, user = limited_app.test_client(), _user(limited_app, "therapist")
+    client, user = limited_app.test_client(), new_user(limited_app, "therapist")
 
     def answers(email, first, second):  # type: ignore[no-untyped-def]
         return [send(client, email, WRONG, first).status_code for _ in range(7)] + [
@@ -145,29 +118,16 @@ ROUNDS = 30
 
 
 @pytest.fixture
-def scrypt_app(database_url, tmp_path):  # type: ignore[no-untyped-def]
+def scrypt_app(make_app):  # type: ignore[no-untyped-def]
     """Werkzeug's production scrypt: the oracle is hashing versus not hashing."""
-    app = create_app(
-        {
-            "ENV": "testing",
-            "DATABASE_URL": database_url,
-            "SECRET_KEY": "test-secret",
-            "PSEUDONYM_KEY": "test-pseudonym-key",
-            "WTF_CSRF_ENABLED": False,
-            "PASSWORD_HASH_METHOD": "scrypt",
-        }
-    )
-    app.instance_path = str(tmp_path / "instance")
-    yield app
-    db.session.remove()
-    db.engine.dispose()
+    return make_app(PASSWORD_HASH_METHOD="scrypt")
 
 
 @pytest.mark.parametrize("path", SIGN_IN)
 def test_unknown_unlocked_and_locked_accounts_answer_in_the_same_time(scrypt_app, path):
     send, _ok = SIGN_IN[path]
     client = scrypt_app.test_client()
-    unlocked, locked = _user(scrypt_app, "client"), _user(scrypt_app, "therapist")
+    unlocked, locked = new_user(scrypt_app, "client"), new_user(scrypt_app, "therapist")
     _lock(scrypt_app, client, send, locked.email, ATTACKER)
     cases = {
         "unknown": lambda n: ("nobody@example.org", f"192.0.2.{n}"),
@@ -192,15 +152,7 @@ def test_the_account_limit_counts_every_spelling_of_one_address(limited_app):
     case), not on the typed text: otherwise each spelling is a fresh bucket, and the
     limit that bounds guessing spread over many addresses is multiplied."""
     tag = uuid.uuid4().hex[:8]
-    with limited_app.app_context():
-        accounts.create_user(
-            db.session,
-            email=f"jos\u00e9-{tag}@example.org",
-            name="Spelling Test",
-            role="therapist",
-            password=PASSWORD,
-            actor_id=None,
-        )
+    new_user(limited_app, "therapist", f"jos\u00e9-{tag}@example.org")
     spellings = [
         f"jos\u00e9-{tag}@example.org",
         f"jose\u0301-{tag}@example.org",  # decomposed é: the same account

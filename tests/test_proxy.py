@@ -6,47 +6,25 @@ import pytest
 from sqlalchemy import select
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from teletherapy import create_app
 from teletherapy.config import ConfigError
 from teletherapy.extensions import db
 from teletherapy.models import AuditEvent
 
-from .conftest import PASSWORD
+from .helpers import PASSWORD, new_user
 
 PROXY = "127.0.0.1"  # nginx on the same host: every request arrives from here
 LIMIT = 3
 
 
-def _app(database_url, tmp_path, **config):  # type: ignore[no-untyped-def]
-    app = create_app(
-        {
-            "ENV": "testing",
-            "DATABASE_URL": database_url,
-            "SECRET_KEY": "test-secret",
-            "PSEUDONYM_KEY": "test-pseudonym-key",
-            "WTF_CSRF_ENABLED": False,
-            "AUTH_RATE_LIMIT": f"{LIMIT} per minute",
-            **config,
-        }
-    )
-    app.instance_path = str(tmp_path / "instance")
-    return app
+@pytest.fixture
+def proxied(make_app):  # type: ignore[no-untyped-def]
+    return make_app(AUTH_RATE_LIMIT=f"{LIMIT} per minute", TRUSTED_PROXY_HOPS=1)
 
 
 @pytest.fixture
-def proxied(database_url, tmp_path):  # type: ignore[no-untyped-def]
-    app = _app(database_url, tmp_path, TRUSTED_PROXY_HOPS=1)
-    yield app
-    db.session.remove()
-    db.engine.dispose()
-
-
-@pytest.fixture
-def direct(database_url, tmp_path):  # type: ignore[no-untyped-def]
-    app = _app(database_url, tmp_path)  # the default: no proxy trusted
-    yield app
-    db.session.remove()
-    db.engine.dispose()
+def direct(make_app):  # type: ignore[no-untyped-def]
+    # the default: no proxy trusted
+    return make_app(AUTH_RATE_LIMIT=f"{LIMIT} per minute")
 
 
 def _post_login(client, email, password, peer, forwarded=None):  # type: ignore[no-untyped-def]
@@ -74,22 +52,8 @@ def _audit_ips(app, action):  # type: ignore[no-untyped-def]
         )
 
 
-def _user(app, role="therapist"):  # type: ignore[no-untyped-def]
-    from teletherapy.services import accounts
-
-    with app.app_context():
-        return accounts.create_user(
-            db.session,
-            email=f"{role}-{uuid.uuid4().hex[:8]}@example.org",
-            name="Proxy Test",
-            role=role,
-            password=PASSWORD,
-            actor_id=None,
-        )
-
-
 def test_behind_one_proxy_each_forwarded_address_has_its_own_limit(proxied):
-    client, user = proxied.test_client(), _user(proxied)
+    client, user = proxied.test_client(), new_user(proxied, "therapist")
     for _ in range(LIMIT):
         r = _post_login(client, _unknown(), "wrong password", PROXY, "203.0.113.7")
         assert r.status_code == 401
@@ -127,7 +91,7 @@ class _Recorder:
 
 
 def test_without_trusted_proxy_a_forged_forwarded_for_changes_nothing(direct):
-    client, user = direct.test_client(), _user(direct)
+    client, user = direct.test_client(), new_user(direct, "therapist")
     for n in range(LIMIT):
         forged = f"198.51.100.{n + 1}"
         r = _post_login(client, _unknown(), "wrong password", "192.0.2.5", forged)
@@ -140,8 +104,6 @@ def test_without_trusted_proxy_a_forged_forwarded_for_changes_nothing(direct):
 
 
 @pytest.mark.parametrize("hops", [-1, "two", 1.5, True])
-def test_trusted_proxy_hops_must_be_a_non_negative_integer(
-    database_url, tmp_path, hops
-):
+def test_trusted_proxy_hops_must_be_a_non_negative_integer(make_app, hops):
     with pytest.raises(ConfigError, match="TRUSTED_PROXY_HOPS"):
-        _app(database_url, tmp_path, TRUSTED_PROXY_HOPS=hops)
+        make_app(TRUSTED_PROXY_HOPS=hops)

@@ -4,7 +4,7 @@ answer 409 for the rest, never 5xx, and leave the database writable."""
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
-from teletherapy.services import ratings
+from teletherapy.services import rating_submission
 
 from .conftest import PASSWORD
 from .helpers import pair
@@ -100,7 +100,7 @@ def test_a_duplicate_that_reaches_the_database_is_rolled_back(
     assert (
         client.post(rating_path(sid), json={"answers": answers}, headers=headers)
     ).status_code == 201
-    monkeypatch.setattr(ratings, "_own", lambda *args: None)  # lose the race
+    monkeypatch.setattr(rating_submission, "_own", lambda *args: None)  # lose the race
     r = client.post(
         rating_path(sid),
         json={"answers": answers_for(app, "dta-c", 5)},

@@ -171,8 +171,20 @@ def test_missing_items_are_each_named(app, client, token_for, dyad):
         ({"answers": None}, {"answers"}),
         ({}, {"answers"}),
         ({"meta_answers": {"m-goal": 4}}, {"meta_answers"}),
+        # a client sends no meta answers at all: one detail, whatever their values
+        ({"meta_answers": {"m-goal": "x"}}, {"meta_answers"}),
+        ({"meta_answers": "x"}, {"meta_answers"}),
     ],
-    ids=["extra field", "list", "string", "null", "missing", "client meta"],
+    ids=[
+        "extra field",
+        "list",
+        "string",
+        "null",
+        "missing",
+        "client meta",
+        "client meta not an integer",
+        "client meta not an object",
+    ],
 )
 def test_bad_fields_get_422_and_store_nothing(app, client, token_for, dyad, body, keys):
     _, patient, sid = dyad
@@ -182,6 +194,19 @@ def test_bad_fields_get_422_and_store_nothing(app, client, token_for, dyad, body
     )
     assert set(err["details"]) == keys
     assert rating_rows(app) == []
+
+
+def test_a_missing_or_malformed_answers_field_says_what_was_expected(
+    client, token_for, dyad
+):
+    _, patient, sid = dyad
+    for body, message in (
+        ({}, "is required: an object of item ids to integers"),
+        ({"answers": None}, "must be an object of item ids to integers (got null)"),
+        ({"answers": [3]}, "must be an object of item ids to integers (got [3])"),
+    ):
+        r = client.post(rating_path(sid), json=body, headers=token_for(patient))
+        assert _error(r, 422)["details"] == {"answers": message}
 
 
 def test_an_extra_field_and_a_bad_item_are_reported_together(

@@ -6,7 +6,7 @@ from sqlalchemy import text
 
 from teletherapy.extensions import db
 from teletherapy.models import STATUSES, SessionStatus
-from teletherapy.services.ratings import RatingFormStatus
+from teletherapy.services.rating_submission import RatingFormStatus
 
 from .helpers import pair
 

@@ -161,8 +161,7 @@ def audit_log() -> ResponseReturnValue:
         _audit_query(request.args).limit(AUDIT_PAGE + 1).offset((page - 1) * AUDIT_PAGE)
     )
     rows = list(db.session.scalars(stmt))
-    audit.record(db.session(), "audit.read", current_user.id, "audit", None)
-    db.session.commit()
+    audit.write(db.session(), "audit.read", current_user.id, "audit", None)
     return render_template(
         "admin/audit.html",
         rows=rows[:AUDIT_PAGE],
@@ -175,8 +174,7 @@ def audit_log() -> ResponseReturnValue:
 @bp.get("/audit.csv")
 def audit_export() -> ResponseReturnValue:
     stmt = _audit_query(request.args).order_by(None).order_by(AuditEvent.id)
-    audit.record(db.session(), "audit.export", current_user.id, "audit", None)
-    db.session.commit()
+    audit.write(db.session(), "audit.export", current_user.id, "audit", None)
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(AUDIT_COLUMNS)

@@ -24,8 +24,8 @@ def caller() -> User:
     return user
 
 
-def parse(model: type[M]) -> M:
-    """400 unless the body is a JSON object; 422 with a message per field otherwise."""
+def json_object() -> dict[str, Any]:
+    """The body as a JSON object; 400 for anything else."""
     raw = request.get_data(cache=True)
     try:
         data = json.loads(raw) if raw else None
@@ -33,13 +33,19 @@ def parse(model: type[M]) -> M:
         data = None
     if not isinstance(data, dict):
         abort(400, description="the request body must be a JSON object")
+    return data
+
+
+def parse(model: type[M]) -> M:
+    """400 unless the body is a JSON object; 422 with a message per field otherwise."""
+    data = json_object()
     nul = _nul_paths(data)  # PostgreSQL text cannot hold NUL: a 422, never a 500
     if nul:
         raise Invalid(
             "invalid fields", {p: "NUL characters are not allowed" for p in nul}
         )
     try:
-        return model.model_validate_json(raw)
+        return model.model_validate_json(request.get_data(cache=True))
     except ValidationError as exc:
         raise Invalid("invalid fields", field_errors(exc)) from None
 

@@ -1,14 +1,11 @@
 """Rating API: the caller's form, one submission, the caller's pending ratings."""
 
-import json
-
-from flask import request
 from flask.typing import ResponseReturnValue
 
+from ..config import settings
 from ..extensions import db
-from ..services import ratings as rating_service
-from ..services.errors import Invalid
-from . import bp, caller, page, page_args, parse, serialize
+from ..services import rating_submission
+from . import bp, caller, json_object, page, page_args, serialize
 from .docs import operation
 from .paging import PAGING
 from .schemas import PendingList, RatingCreated, RatingFormOut, RatingSubmit
@@ -23,19 +20,8 @@ from .schemas import PendingList, RatingCreated, RatingFormOut, RatingSubmit
     errors=(403, 404, 409),
 )
 def rating_detail(session_id: str) -> ResponseReturnValue:
-    form = rating_service.open_form(db.session(), caller(), session_id)
+    form = rating_submission.open_form(db.session(), caller(), session_id, settings())
     return serialize.json(serialize.rating_form(form))
-
-
-def _body() -> tuple[object, object, dict[str, str]]:
-    """(answers, meta_answers, field errors): the raw values stay available when
-    the schema fails, so every bad item is reported at once."""
-    try:
-        body = parse(RatingSubmit)
-    except Invalid as exc:
-        raw = json.loads(request.get_data(cache=True))  # parse() saw an object
-        return raw.get("answers"), raw.get("meta_answers"), dict(exc.details)
-    return body.answers, body.meta_answers, {}
 
 
 @bp.post("/sessions/<session_id>/rating")
@@ -50,11 +36,10 @@ def _body() -> tuple[object, object, dict[str, str]]:
 )
 def rating_submit(session_id: str) -> ResponseReturnValue:
     user = caller()
-    session = rating_service.session_for(db.session(), user, session_id)
-    answers, meta_answers, errors = _body()
-    row = rating_service.submit(
-        db.session(), user, session, answers, meta_answers, errors=errors
-    )
+    session = rating_submission.session_for(db.session(), user, session_id)
+    # Read once, by the service: the items can only be checked against the form.
+    body = json_object()
+    row = rating_submission.submit(db.session(), user, session, body, settings())
     return serialize.json(RatingCreated(rating=serialize.rating(row))), 201
 
 
@@ -69,8 +54,8 @@ def rating_submit(session_id: str) -> ResponseReturnValue:
 )
 def ratings_pending() -> ResponseReturnValue:
     limit, offset = page_args()
-    rows = rating_service.pending_for(
-        db.session(), caller(), limit=limit + 1, offset=offset
+    rows = rating_submission.pending_for(
+        db.session(), caller(), settings(), limit=limit + 1, offset=offset
     )
     items = [serialize.pending(p) for p in rows]
     return serialize.json(PendingList.model_validate(page(items, limit, offset)))

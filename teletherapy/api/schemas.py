@@ -87,6 +87,9 @@ class MessageList(BaseModel):
     next: str | None
 
 
+# The document's schema of the rating body; services/rating_submission.py reads the body
+# itself
+# (unknown fields and items against the caller's form, every problem in one 422).
 class RatingSubmit(Strict):
     answers: dict[str, int] = Field(
         description="item id → JSON integer within the item's range"

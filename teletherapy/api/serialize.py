@@ -1,6 +1,8 @@
 """Records → the response models of api/schemas.py, the shapes the OpenAPI document
 shows; ``json()`` writes one the way every response is written (timestamps ``…Z``)."""
 
+from typing import TypeVar
+
 from flask import Response, jsonify, url_for
 from pydantic import BaseModel
 
@@ -8,7 +10,7 @@ from ratings import Instrument
 
 from ..live import rating_url
 from ..models import ChatMessage, Rating, TherapySession, User
-from ..services import ratings
+from ..services import rating_submission
 from .schemas import (
     InstrumentOut,
     MeOut,
@@ -22,73 +24,45 @@ from .schemas import (
     UserOut,
 )
 
+M = TypeVar("M", bound=BaseModel)
+
 
 def json(model: BaseModel) -> Response:
     return jsonify(model.model_dump(mode="json"))
 
 
+def _from(model: type[M], record: object, **computed: object) -> M:
+    """``model`` from the record's attributes of the same names, and ``computed``."""
+    fields = {n: getattr(record, n) for n in model.model_fields if n not in computed}
+    return model.model_validate(fields | computed)
+
+
 def user(u: User) -> UserOut:
-    return UserOut.model_validate(
-        {"id": u.id, "role": u.role, "display_name": u.display_name}
-    )
+    return _from(UserOut, u)
 
 
 def me(u: User) -> MeOut:
-    return MeOut(**user(u).model_dump(), email=u.email, timezone=u.timezone)
+    return _from(MeOut, u)
 
 
 def session(s: TherapySession) -> SessionOut:
-    return SessionOut.model_validate(
-        {
-            "id": s.id,
-            "therapist_id": s.therapist_id,
-            "client_id": s.client_id,
-            "modality": s.modality,
-            "scheduled_start": s.scheduled_start,
-            "duration_minutes": s.duration_minutes,
-            "status": s.status,
-            "started_at": s.started_at,
-            "ended_at": s.ended_at,
-            "join_url": url_for("sessions.join", session_id=s.id),
-        }
-    )
+    return _from(SessionOut, s, join_url=url_for("sessions.join", session_id=s.id))
 
 
 def message(m: ChatMessage, sender_role: str) -> MessageOut:
-    return MessageOut.model_validate(
-        {
-            "id": m.id,
-            "session_id": m.session_id,
-            "sender_id": m.sender_id,
-            "sender_role": sender_role,
-            "text": m.text,
-            "sent_at": m.sent_at,
-            "client_msg_id": m.client_msg_id,
-            "seq": m.seq,
-        }
-    )
+    return _from(MessageOut, m, sender_role=sender_role)
 
 
 def rating(row: Rating) -> RatingOut:
-    return RatingOut.model_validate(
-        {
-            "id": row.id,
-            "perspective": row.perspective,
-            "instrument_id": row.instrument_id,
-            "instrument_version": row.instrument_version,
-            "answers": row.answers,
-            "meta_answers": row.meta_answers,
-            "scores": ScoresOut(total=row.total, subscales=row.subscales),
-            "submitted_at": row.submitted_at,
-        }
-    )
+    scores = ScoresOut(total=row.total, subscales=row.subscales)
+    return _from(RatingOut, row, scores=scores)
 
 
 def _instrument(form: Instrument | None) -> InstrumentOut | None:
     return None if form is None else InstrumentOut.model_validate(form.form_dict())
 
 
-def rating_form(form: ratings.RatingForm) -> RatingFormOut:
+def rating_form(form: rating_submission.RatingForm) -> RatingFormOut:
     own = form.rating
     revealed = form.revealed
     return RatingFormOut.model_validate(
@@ -109,7 +83,7 @@ def rating_form(form: ratings.RatingForm) -> RatingFormOut:
     )
 
 
-def pending(p: ratings.Pending) -> PendingOut:
+def pending(p: rating_submission.Pending) -> PendingOut:
     return PendingOut.model_validate(
         {
             "session_id": p.session.id,

@@ -115,8 +115,7 @@ def sessions_create() -> ResponseReturnValue:
 )
 def session_detail(session_id: str) -> ResponseReturnValue:
     row = scheduling.for_participant(db.session(), caller(), session_id)
-    audit.record(db.session(), "session.read", caller().id, "session", row.id)
-    db.session.commit()
+    audit.write(db.session(), "session.read", caller().id, "session", row.id)
     return serialize.json(serialize.session(row))
 
 
@@ -174,8 +173,7 @@ def session_messages(session_id: str) -> ResponseReturnValue:
     row = scheduling.for_participant(db.session(), user, session_id)
     limit, offset = page_args()
     msgs = chat.history(db.session(), row.id, limit=limit + 1, offset=offset)
-    audit.record(db.session(), "chat.read", user.id, "session", row.id)
-    db.session.commit()
+    audit.write(db.session(), "chat.read", user.id, "session", row.id)
     items = [
         serialize.message(m, row.participant_role(m.sender_id) or "client")
         for m in msgs

@@ -51,8 +51,7 @@ def login() -> ResponseReturnValue:
             session.clear()  # a new session at login: no fixation
             login_user(user)
             start_session_clock()
-            audit.record(db.session(), "login", user.id, "user", user.id)
-            db.session.commit()
+            audit.write(db.session(), "login", user.id, "user", user.id)
             return redirect(_safe_next(request.args.get("next")))
         flash(
             "That e-mail and password do not match an active account, or sign-in "
@@ -66,9 +65,7 @@ def login() -> ResponseReturnValue:
 @bp.post("/logout")
 def logout() -> ResponseReturnValue:
     user = current_user._get_current_object()
-    accounts.rotate_nonce(db.session(), user)
-    audit.record(db.session(), "logout", user.id, "user", user.id)
-    db.session.commit()
+    accounts.sign_out(db.session(), user)
     logout_user()
     session.clear()
     signaling.disconnect_user(user.id)

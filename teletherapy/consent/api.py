@@ -13,6 +13,7 @@ from pydantic import AwareDatetime, BaseModel, Field
 from ..api import bp, caller, parse
 from ..api.docs import operation
 from ..api.schemas import Strict
+from ..config import settings
 from ..extensions import db
 from ..services import consent
 from ..services.consent import ConsentStatus
@@ -61,7 +62,7 @@ def consent_out(s: ConsentStatus) -> dict[str, Any]:
     errors=(403,),
 )
 def consent_detail() -> ResponseReturnValue:
-    return jsonify(consent_out(consent.status(db.session(), caller())))
+    return jsonify(consent_out(consent.status(db.session(), caller(), settings())))
 
 
 @bp.put("/me/consent")
@@ -76,5 +77,5 @@ def consent_detail() -> ResponseReturnValue:
 def consent_update() -> ResponseReturnValue:
     user = caller()
     body = parse(ConsentUpdate)
-    state = consent.decide(db.session(), user, body.research, body.version)
+    state = consent.decide(db.session(), user, body.research, body.version, settings())
     return jsonify(consent_out(state))

@@ -5,6 +5,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from jinja2 import TemplateNotFound
 
+from ..config import settings
 from ..extensions import db
 from ..services import consent
 from ..services.errors import Invalid
@@ -30,7 +31,7 @@ def text_template(version: str) -> str | None:
 
 @bp.get("/consent")
 def index() -> ResponseReturnValue:
-    state = consent.status(db.session(), current_user)
+    state = consent.status(db.session(), current_user, settings())
     return render_template(
         "consent/index.html",
         state=state,
@@ -50,7 +51,7 @@ def update() -> ResponseReturnValue:
         return redirect(url_for(".index"), 303)
     give = form.decision.data == "give"
     try:
-        consent.decide(db.session(), current_user, give, form.version.data)
+        consent.decide(db.session(), current_user, give, form.version.data, settings())
     except Invalid:
         flash(
             "The consent text changed while the page was open. Please read it again.",

@@ -9,9 +9,10 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from wtforms import SelectChoice
 
+from ..config import settings
 from ..extensions import db
 from ..models import SessionStatus, TherapySession
-from ..services import accounts, ratings, scheduling
+from ..services import accounts, rating_submission, scheduling
 from ..sessions.forms import ScheduleForm
 from ..sessions.views import waiting_room
 from . import bp
@@ -42,8 +43,10 @@ def _split(
 def _ratings() -> dict[str, Any]:
     """Ratings still to give (with links) and the latest given; never any scores."""
     return {
-        "ratings_due": ratings.pending_for(db.session(), current_user),
-        "rated": ratings.recently_rated(db.session(), current_user),
+        "ratings_due": rating_submission.pending_for(
+            db.session(), current_user, settings()
+        ),
+        "rated": rating_submission.recently_rated(db.session(), current_user),
     }
 
 

@@ -16,18 +16,17 @@ def _number(raw: str) -> int | str:
     return int(text) if digits.isdigit() and len(digits) <= 9 else text
 
 
-def posted_answers(
-    form: Mapping[str, str],
-) -> tuple[dict[str, object], dict[str, object]]:
-    """(answers, meta answers) from fields named answers-<item> and meta-<item>.
-    An empty value ("skip" on an optional question) counts as unanswered."""
+def posted_answers(form: Mapping[str, str]) -> dict[str, object]:
+    """The body the rating service reads ({"answers", "meta_answers"}, as the API
+    posts it) from fields named answers-<item> and meta-<item>. An empty value
+    ("skip" on an optional question) counts as unanswered."""
     answers: dict[str, object] = {}
     meta: dict[str, object] = {}
     for name, raw in form.items():
         for prefix, target in ((ANSWER_PREFIX, answers), (META_PREFIX, meta)):
             if name.startswith(prefix) and raw.strip():
                 target[name.removeprefix(prefix)] = _number(raw)
-    return answers, meta
+    return {"answers": answers, "meta_answers": meta or None}
 
 
 def plain_errors(details: Mapping[str, str]) -> tuple[dict[str, str], list[str]]:

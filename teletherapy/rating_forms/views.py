@@ -4,10 +4,11 @@ from flask import flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
+from ..config import settings
 from ..extensions import db
-from ..services import ratings
+from ..services import rating_submission
 from ..services.errors import Invalid, ServiceError
-from ..services.ratings import RatingForm, RatingFormStatus
+from ..services.rating_submission import RatingForm, RatingFormStatus
 from . import bp
 from .forms import plain_errors, posted_answers
 
@@ -21,7 +22,9 @@ SETTLED = {
 @bp.get("/sessions/<session_id>/rating")
 def form(session_id: str) -> ResponseReturnValue:
     try:
-        view = ratings.open_form(db.session(), current_user, session_id)
+        view = rating_submission.open_form(
+            db.session(), current_user, session_id, settings()
+        )
     except ServiceError as exc:
         if exc.status == 404:
             raise
@@ -33,10 +36,10 @@ def form(session_id: str) -> ResponseReturnValue:
 
 @bp.post("/sessions/<session_id>/rating")
 def submit(session_id: str) -> ResponseReturnValue:
-    session = ratings.session_for(db.session(), current_user, session_id)
-    answers, meta = posted_answers(request.form)
+    session = rating_submission.session_for(db.session(), current_user, session_id)
+    body = posted_answers(request.form)
     try:
-        ratings.submit(db.session(), current_user, session, answers, meta or None)
+        rating_submission.submit(db.session(), current_user, session, body, settings())
     except Invalid as exc:
         return _invalid(session_id, exc)
     except ServiceError as exc:
@@ -49,7 +52,9 @@ def submit(session_id: str) -> ResponseReturnValue:
 def _invalid(session_id: str, exc: Invalid) -> tuple[str, int]:
     """The form again, with what was chosen and a plain message per question."""
     try:
-        view = ratings.open_form(db.session(), current_user, session_id, record=False)
+        view = rating_submission.open_form(
+            db.session(), current_user, session_id, settings(), record=False
+        )
     except ServiceError as state:
         return _state(state.code, state.status)
     if view.status in SETTLED:  # nothing can be submitted any more: say why

@@ -41,7 +41,7 @@ def normalize_email(email: str) -> str:
 
 
 def create_user(
-    db: Session,
+    tx: Session,
     *,
     email: str,
     name: str,
@@ -64,16 +64,16 @@ def create_user(
         role=role,
         password_hash=generate_password_hash(password, method=_hash_method()),
     )
-    db.add(user)
+    tx.add(user)
     try:
-        db.flush()
+        tx.flush()
     except IntegrityError as exc:
-        db.rollback()
+        tx.rollback()
         raise Conflict(
             "a user with this e-mail exists", {"email": "already registered"}
         ) from exc
-    audit.record(db, "user.create", actor_id, "user", user.id, role=role)
-    db.commit()
+    audit.record(tx, "user.create", actor_id, "user", user.id, role=role)
+    tx.commit()
     return user
 
 
@@ -89,7 +89,7 @@ class SignIn:
 
 
 def check_login(
-    db: Session, email: str, password: str, address: str, policy: lockout.Policy
+    tx: Session, email: str, password: str, address: str, policy: lockout.Policy
 ) -> SignIn:
     """Check a password with the same work whether the account exists, is locked or not.
 
@@ -99,41 +99,41 @@ def check_login(
     """
     key = normalize_login(email)
     account, address = account_id(email), address[:64]
-    user = None if "\x00" in key else db.scalar(select(User).where(User.email == key))
+    user = None if "\x00" in key else tx.scalar(select(User).where(User.email == key))
     now = datetime.now(UTC)
-    locked = lockout.is_locked(db, account, address, now)
+    locked = lockout.is_locked(tx, account, address, now)
     stored = user.password_hash if user else _dummy_hash(_hash_method())
     if check_password_hash(stored, password) and user and user.active and not locked:
-        lockout.forget(db, account, address)
-        db.commit()
+        lockout.forget(tx, account, address)
+        tx.commit()
         return SignIn(user)
     if not locked:
-        _count_failure(db, account, address, policy, user, now)
+        _count_failure(tx, account, address, policy, user, now)
     actor = user.id if user else None
     audit.record(
-        db,
+        tx,
         "login.failed",
         actor,
         "user" if user else None,
         actor,
         reason=_failure_reason(user, locked),
     )
-    db.commit()
+    tx.commit()
     return SignIn(None, counted=not locked)
 
 
 def _count_failure(
-    db: Session,
+    tx: Session,
     account: str,
     address: str,
     policy: lockout.Policy,
     user: User | None,
     now: datetime,
 ) -> None:
-    length = lockout.record_failure(db, account, address, policy, now)
+    length = lockout.record_failure(tx, account, address, policy, now)
     if length and user:
         minutes = int(length.total_seconds() // 60)
-        audit.record(db, "user.locked", user.id, "user", user.id, minutes=minutes)
+        audit.record(tx, "user.locked", user.id, "user", user.id, minutes=minutes)
 
 
 def _failure_reason(user: User | None, locked: bool) -> str:
@@ -159,77 +159,84 @@ def account_id(email: str) -> str:
     return hashlib.sha256(normalize_login(email).encode()).hexdigest()
 
 
-def rotate_nonce(db: Session, user: User) -> None:
+def rotate_nonce(tx: Session, user: User) -> None:
     """Invalidate every cookie issued to this user (logout, deactivation)."""
     user.login_nonce = new_id()
 
 
-def set_active(db: Session, user: User, active: bool, actor_id: str) -> None:
+def sign_out(tx: Session, user: User) -> None:
+    """End every login of the user (cookies carry the old nonce) and audit it."""
+    rotate_nonce(tx, user)
+    audit.record(tx, "logout", user.id, "user", user.id)
+    tx.commit()
+
+
+def set_active(tx: Session, user: User, active: bool, actor_id: str) -> None:
     user.active = active
     if not active:
-        rotate_nonce(db, user)
+        rotate_nonce(tx, user)
     audit.record(
-        db, "user.activate" if active else "user.deactivate", actor_id, "user", user.id
+        tx, "user.activate" if active else "user.deactivate", actor_id, "user", user.id
     )
-    db.commit()
+    tx.commit()
 
 
-def set_timezone(db: Session, user: User, tz: str) -> None:
+def set_timezone(tx: Session, user: User, tz: str) -> None:
     if tz not in available_timezones():
         raise Invalid(
             "unknown time zone", {"timezone": f"not an IANA time zone (got {tz!r})"}
         )
     user.timezone = tz
-    audit.record(db, "user.timezone", user.id, "user", user.id)
-    db.commit()
+    audit.record(tx, "user.timezone", user.id, "user", user.id)
+    tx.commit()
 
 
-def get_user(db: Session, user_id: str) -> User:
-    user = db.get(User, user_id)
+def get_user(tx: Session, user_id: str) -> User:
+    user = tx.get(User, user_id)
     if user is None:
         raise NotFound("no such user")
     return user
 
 
-def user_by_email(db: Session, email: str) -> User:
-    user = db.scalar(select(User).where(User.email == normalize_email(email)))
+def user_by_email(tx: Session, email: str) -> User:
+    user = tx.scalar(select(User).where(User.email == normalize_email(email)))
     if user is None:
         raise NotFound(f"no user with e-mail {email}")
     return user
 
 
 def add_to_caseload(
-    db: Session, therapist: User, client: User, actor_id: str | None
+    tx: Session, therapist: User, client: User, actor_id: str | None
 ) -> None:
     if therapist.role != "therapist" or client.role != "client":
         raise Invalid(
             "caseload pairs a therapist with a client", {"role": "wrong roles"}
         )
-    db.add(CaseloadAssignment(therapist_id=therapist.id, client_id=client.id))
+    tx.add(CaseloadAssignment(therapist_id=therapist.id, client_id=client.id))
     try:
-        db.flush()
+        tx.flush()
     except IntegrityError as exc:
-        db.rollback()
+        tx.rollback()
         raise Conflict("the client is already in this caseload") from exc
     audit.record(
-        db, "caseload.add", actor_id, "user", client.id, therapist_id=therapist.id
+        tx, "caseload.add", actor_id, "user", client.id, therapist_id=therapist.id
     )
-    db.commit()
+    tx.commit()
 
 
-def caseload(db: Session, therapist_id: str) -> list[User]:
+def caseload(tx: Session, therapist_id: str) -> list[User]:
     stmt = (
         select(User)
         .join(CaseloadAssignment, CaseloadAssignment.client_id == User.id)
         .where(CaseloadAssignment.therapist_id == therapist_id)
         .order_by(User.display_name)
     )
-    return list(db.scalars(stmt))
+    return list(tx.scalars(stmt))
 
 
-def in_caseload(db: Session, therapist_id: str, client_id: str) -> bool:
+def in_caseload(tx: Session, therapist_id: str, client_id: str) -> bool:
     stmt = select(CaseloadAssignment.id).where(
         CaseloadAssignment.therapist_id == therapist_id,
         CaseloadAssignment.client_id == client_id,
     )
-    return db.scalar(stmt) is not None
+    return tx.scalar(stmt) is not None

@@ -9,16 +9,16 @@ from ..models import AuditEvent
 
 
 def record(
-    db: Session,
+    tx: Session,
     action: str,
     actor_id: str | None,
     target_type: str | None = None,
     target_id: str | None = None,
     **details: Any,
 ) -> None:
-    """Add an audit row to the caller's transaction (the caller commits)."""
+    """Add an audit row to the caller's transaction (the calling service commits)."""
     ip = request.remote_addr if has_request_context() else "cli"
-    db.add(
+    tx.add(
         AuditEvent(
             action=action,
             actor_id=actor_id,
@@ -28,3 +28,10 @@ def record(
             details=details or None,
         )
     )
+
+
+def write(tx: Session, action: str, actor_id: str | None, *target: str | None) -> None:
+    """Record a row (target type and id) and commit it: for an audited read or a
+    sign-in, where the row is all there is to write."""
+    record(tx, action, actor_id, *target)
+    tx.commit()

@@ -9,7 +9,6 @@ of the therapist's. Any other value is treated as ``blind``.
 import logging
 from typing import Any
 
-from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -39,26 +38,26 @@ RESEARCH_NOTE = (
 )
 
 
-def policy() -> str:
-    value = current_app.config.get("RATING_REVEAL_POLICY", "blind")
-    if value not in POLICIES:
-        log.warning("unknown RATING_REVEAL_POLICY %r: treated as 'blind'", value)
+def policy(configured: str) -> str:
+    """RATING_REVEAL_POLICY as configured, or ``blind`` for anything unknown."""
+    if configured not in POLICIES:
+        log.warning("unknown RATING_REVEAL_POLICY %r: treated as 'blind'", configured)
         return "blind"
-    return str(value)
+    return configured
 
 
-def visibility(perspective: str) -> str:
+def visibility(configured: str, perspective: str) -> str:
     """The sentence that says who will see this participant's answers."""
-    return f"{VISIBILITY[(policy(), perspective)]} {RESEARCH_NOTE}"
+    return f"{VISIBILITY[(policy(configured), perspective)]} {RESEARCH_NOTE}"
 
 
 def revealed_scores(
-    db: Session, user: User, session: TherapySession
+    tx: Session, user: User, session: TherapySession, configured: str
 ) -> dict[str, Any] | None:
     """The client's scores for their therapist where the policy allows it, else None."""
-    if policy() != "reveal_after_both" or session.therapist_id != user.id:
+    if policy(configured) != "reveal_after_both" or session.therapist_id != user.id:
         return None
-    rows = db.scalars(select(Rating).where(Rating.session_id == session.id))
+    rows = tx.scalars(select(Rating).where(Rating.session_id == session.id))
     by_rater = {row.rater_id: row for row in rows}
     theirs = by_rater.get(session.client_id)
     if user.id not in by_rater or theirs is None:

@@ -8,26 +8,26 @@ from ..models import ChatMessage
 
 
 def _existing(
-    db: Session, session_id: str, sender_id: str, client_msg_id: str
+    tx: Session, session_id: str, sender_id: str, client_msg_id: str
 ) -> ChatMessage | None:
     stmt = select(ChatMessage).where(
         ChatMessage.session_id == session_id,
         ChatMessage.sender_id == sender_id,
         ChatMessage.client_msg_id == client_msg_id,
     )
-    return db.scalar(stmt)
+    return tx.scalar(stmt)
 
 
 def record(
-    db: Session, session_id: str, sender_id: str, text: str, client_msg_id: str
+    tx: Session, session_id: str, sender_id: str, text: str, client_msg_id: str
 ) -> tuple[ChatMessage, bool]:
     """(message, created). A resend returns the stored message and creates nothing."""
     for _attempt in range(5):
-        found = _existing(db, session_id, sender_id, client_msg_id)
+        found = _existing(tx, session_id, sender_id, client_msg_id)
         if found is not None:
             return found, False
         seq = (
-            db.scalar(
+            tx.scalar(
                 select(func.max(ChatMessage.seq)).where(
                     ChatMessage.session_id == session_id
                 )
@@ -41,18 +41,18 @@ def record(
             text=text,
             seq=seq,
         )
-        db.add(row)
+        tx.add(row)
         try:
-            db.commit()
+            tx.commit()
             return row, True
         except IntegrityError:
             # Lost a race on seq or on the same client_msg_id: look again.
-            db.rollback()
+            tx.rollback()
     raise RuntimeError("could not store chat message after 5 attempts")
 
 
 def history(
-    db: Session, session_id: str, *, limit: int = 500, offset: int = 0
+    tx: Session, session_id: str, *, limit: int = 500, offset: int = 0
 ) -> list[ChatMessage]:
     stmt = (
         select(ChatMessage)
@@ -61,4 +61,4 @@ def history(
         .limit(limit)
         .offset(offset)
     )
-    return list(db.scalars(stmt))
+    return list(tx.scalars(stmt))

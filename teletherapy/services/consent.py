@@ -10,10 +10,10 @@ the history is kept.
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ..config import Settings
 from ..models import ResearchConsent, User, utcnow
 from . import audit
 from .errors import Invalid
@@ -34,32 +34,32 @@ class ConsentStatus:
         return self.research and self.version == self.current_version
 
 
-def current_version() -> str:
-    return str(current_app.config["CONSENT_VERSION"])
-
-
-def active_rows(db: Session, user_id: str) -> list[ResearchConsent]:
+def active_rows(tx: Session, user_id: str) -> list[ResearchConsent]:
     stmt = select(ResearchConsent).where(
         ResearchConsent.user_id == user_id, ResearchConsent.withdrawn_at.is_(None)
     )
-    return list(db.scalars(stmt.order_by(ResearchConsent.given_at)))
+    return list(tx.scalars(stmt.order_by(ResearchConsent.given_at)))
 
 
-def status(db: Session, user: User) -> ConsentStatus:
-    active = active_rows(db, user.id)
+def status(tx: Session, user: User, settings: Settings) -> ConsentStatus:
+    """Where the user's research consent stands against CONSENT_VERSION."""
+    return _status(tx, user, settings.consent_version)
+
+
+def _status(tx: Session, user: User, current_version: str) -> ConsentStatus:
+    active = active_rows(tx, user.id)
     if active:
         row = active[-1]
-        return ConsentStatus(True, row.version, current_version(), row.given_at, None)
+        return ConsentStatus(True, row.version, current_version, row.given_at, None)
     stmt = select(ResearchConsent.withdrawn_at).where(
         ResearchConsent.user_id == user.id, ResearchConsent.withdrawn_at.is_not(None)
     )
-    last = db.scalar(stmt.order_by(ResearchConsent.withdrawn_at.desc()).limit(1))
-    return ConsentStatus(False, None, current_version(), None, last)
+    last = tx.scalar(stmt.order_by(ResearchConsent.withdrawn_at.desc()).limit(1))
+    return ConsentStatus(False, None, current_version, None, last)
 
 
-def give(db: Session, user: User, version: str | None) -> ConsentStatus:
-    """Agree to the current text; 422 when ``version`` names another text."""
-    expected = current_version()
+def give(tx: Session, user: User, version: str | None, expected: str) -> ConsentStatus:
+    """Agree to the current text ``expected``; 422 when ``version`` names another."""
     if version != expected:
         raise Invalid(
             "invalid fields",
@@ -67,41 +67,44 @@ def give(db: Session, user: User, version: str | None) -> ConsentStatus:
                 "version": f"must be the current consent text {expected!r} (got {version!r})"
             },
         )
-    active = active_rows(db, user.id)
+    active = active_rows(tx, user.id)
     if any(row.version == expected for row in active):
-        return status(db, user)  # already given: nothing changes, nothing to audit
+        return _status(tx, user, expected)  # already given: nothing to audit
     now = utcnow()
     for row in active:  # an older text: superseded by this one
         row.withdrawn_at = now
     row = ResearchConsent(user_id=user.id, version=expected, given_at=now)
-    db.add(row)
-    db.flush()
-    audit.record(db, "consent.give", user.id, "consent", row.id, version=expected)
-    db.commit()
-    return status(db, user)
+    tx.add(row)
+    tx.flush()
+    audit.record(tx, "consent.give", user.id, "consent", row.id, version=expected)
+    tx.commit()
+    return _status(tx, user, expected)
 
 
-def withdraw(db: Session, user: User) -> ConsentStatus:
+def withdraw(tx: Session, user: User, current_version: str) -> ConsentStatus:
     """Withdraw every active consent of the user (nothing happens without one)."""
-    active = active_rows(db, user.id)
+    active = active_rows(tx, user.id)
     if not active:
-        return status(db, user)
+        return _status(tx, user, current_version)
     now = utcnow()
     for row in active:
         row.withdrawn_at = now
         audit.record(
-            db, "consent.withdraw", user.id, "consent", row.id, version=row.version
+            tx, "consent.withdraw", user.id, "consent", row.id, version=row.version
         )
-    db.commit()
-    return status(db, user)
+    tx.commit()
+    return _status(tx, user, current_version)
 
 
 def decide(
-    db: Session, user: User, research: bool, version: str | None
+    tx: Session, user: User, research: bool, version: str | None, settings: Settings
 ) -> ConsentStatus:
     """Give (research true) or withdraw (research false); rolls back on failure."""
+    current = settings.consent_version
     try:
-        return give(db, user, version) if research else withdraw(db, user)
+        if research:
+            return give(tx, user, version, current)
+        return withdraw(tx, user, current)
     except Exception:
-        db.rollback()
+        tx.rollback()
         raise

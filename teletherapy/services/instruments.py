@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, current_app
+from flask.globals import app_ctx
 
 from ratings import (
     Instrument,
@@ -68,7 +69,7 @@ def load(app: Flask) -> Registry:
 
 def registry(app: Flask | None = None) -> Registry:
     """The app's registry, loaded on first use and kept in app.extensions."""
-    app = app or current_app._get_current_object()  # type: ignore[attr-defined]  # typed as Flask, it is a LocalProxy
+    app = app or app_ctx.app  # the app itself, not its proxy
     with _lock:
         found = app.extensions.get(_EXTENSION)
         if found is None:
@@ -78,7 +79,7 @@ def registry(app: Flask | None = None) -> Registry:
 
 def reset(app: Flask | None = None) -> None:
     """Forget the cached registry (after an import, or a config change in tests)."""
-    app = app or current_app._get_current_object()  # type: ignore[attr-defined]  # typed as Flask, it is a LocalProxy
+    app = app or app_ctx.app  # the app itself, not its proxy
     with _lock:
         app.extensions.pop(_EXTENSION, None)
 

@@ -23,8 +23,8 @@ class Policy:
     minutes: int  # the first lock; each later one from the same address doubles
 
 
-def is_locked(db: Session, account: str, address: str, now: datetime) -> bool:
-    until = db.scalar(
+def is_locked(tx: Session, account: str, address: str, now: datetime) -> bool:
+    until = tx.scalar(
         select(LoginThrottle.locked_until).where(
             LoginThrottle.account == account, LoginThrottle.address == address
         )
@@ -33,10 +33,10 @@ def is_locked(db: Session, account: str, address: str, now: datetime) -> bool:
 
 
 def record_failure(
-    db: Session, account: str, address: str, policy: Policy, now: datetime
+    tx: Session, account: str, address: str, policy: Policy, now: datetime
 ) -> timedelta | None:
     """Count a failed password; the lock's length when this failure locks the address."""
-    row = _row(db, account, address)
+    row = _row(tx, account, address)
     row.failures += 1
     if row.failures < policy.threshold:
         return None
@@ -47,25 +47,25 @@ def record_failure(
     return length
 
 
-def forget(db: Session, account: str, address: str) -> None:
+def forget(tx: Session, account: str, address: str) -> None:
     """A good sign-in from this address clears its failures and its back-off."""
-    db.execute(
+    tx.execute(
         delete(LoginThrottle).where(
             LoginThrottle.account == account, LoginThrottle.address == address
         )
     )
 
 
-def _row(db: Session, account: str, address: str) -> LoginThrottle:
+def _row(tx: Session, account: str, address: str) -> LoginThrottle:
     # Insert-if-absent, then lock the row: concurrent failures neither collide nor
     # lose a count (FOR UPDATE is a no-op on SQLite, which writes one at a time).
-    dialect = postgresql if db.get_bind().dialect.name == "postgresql" else sqlite
-    db.execute(
+    dialect = postgresql if tx.get_bind().dialect.name == "postgresql" else sqlite
+    tx.execute(
         dialect.insert(LoginThrottle)
         .values(account=account, address=address, failures=0, lockouts=0)
         .on_conflict_do_nothing()
     )
-    return db.execute(
+    return tx.execute(
         select(LoginThrottle)
         .where(LoginThrottle.account == account, LoginThrottle.address == address)
         .with_for_update()

@@ -2,7 +2,7 @@
 
 from datetime import UTC, datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session
 
 from ..models import MODALITIES, SessionStatus, TherapySession, User
@@ -11,7 +11,7 @@ from .errors import Conflict, Forbidden, Invalid, NotFound
 
 
 def schedule(
-    db: Session,
+    tx: Session,
     therapist: User,
     *,
     client_id: str,
@@ -21,7 +21,7 @@ def schedule(
 ) -> TherapySession:
     if therapist.role != "therapist":
         raise Forbidden("only therapists schedule sessions")
-    if not accounts.in_caseload(db, therapist.id, client_id):
+    if not accounts.in_caseload(tx, therapist.id, client_id):
         raise Invalid(
             "client is not in your caseload", {"client_id": "not in your caseload"}
         )
@@ -38,18 +38,18 @@ def schedule(
         scheduled_start=scheduled_start.astimezone(UTC),
         duration_minutes=duration_minutes,
     )
-    db.add(row)
-    db.flush()
+    tx.add(row)
+    tx.flush()
     audit.record(
-        db, "session.create", therapist.id, "session", row.id, modality=modality
+        tx, "session.create", therapist.id, "session", row.id, modality=modality
     )
-    db.commit()
+    tx.commit()
     return row
 
 
-def for_participant(db: Session, user: User, session_id: str) -> TherapySession:
+def for_participant(tx: Session, user: User, session_id: str) -> TherapySession:
     """The session if the user takes part in it; 404 otherwise (existence is not revealed)."""
-    row = db.get(TherapySession, session_id) if _looks_like_id(session_id) else None
+    row = tx.get(TherapySession, session_id) if _looks_like_id(session_id) else None
     if row is None or row.participant_role(user.id) is None:
         raise NotFound("no such session")
     return row
@@ -59,52 +59,54 @@ def _looks_like_id(value: str) -> bool:
     return isinstance(value, str) and 0 < len(value) <= 64
 
 
+def involving(user: User) -> ColumnElement[bool]:
+    """The condition for sessions the user takes part in, on either side."""
+    return or_(
+        TherapySession.therapist_id == user.id, TherapySession.client_id == user.id
+    )
+
+
 def list_for(
-    db: Session, user: User, *, limit: int = 50, offset: int = 0
+    tx: Session, user: User, *, limit: int = 50, offset: int = 0
 ) -> list[TherapySession]:
     stmt = (
         select(TherapySession)
-        .where(
-            or_(
-                TherapySession.therapist_id == user.id,
-                TherapySession.client_id == user.id,
-            )
-        )
+        .where(involving(user))
         .order_by(TherapySession.scheduled_start.desc(), TherapySession.id)
         .limit(limit)
         .offset(offset)
     )
-    return list(db.scalars(stmt))
+    return list(tx.scalars(stmt))
 
 
-def cancel(db: Session, user: User, session_id: str) -> TherapySession:
-    row = for_participant(db, user, session_id)
+def cancel(tx: Session, user: User, session_id: str) -> TherapySession:
+    row = for_participant(tx, user, session_id)
     if row.status != SessionStatus.SCHEDULED:
         raise Conflict(
             f"a {row.status} session cannot be cancelled", code="invalid_state"
         )
     row.status = SessionStatus.CANCELLED
     row.cancelled_at = datetime.now(UTC)
-    audit.record(db, "session.cancel", user.id, "session", row.id)
-    db.commit()
+    audit.record(tx, "session.cancel", user.id, "session", row.id)
+    tx.commit()
     return row
 
 
-def mark_live(db: Session, session_id: str) -> TherapySession:
+def mark_live(tx: Session, session_id: str) -> TherapySession:
     """Both participants are present: the session goes live (once)."""
-    row = db.get(TherapySession, session_id)
+    row = tx.get(TherapySession, session_id)
     if row is None:
         raise NotFound("no such session")
     if row.status == SessionStatus.SCHEDULED:
         row.status = SessionStatus.LIVE
         row.started_at = datetime.now(UTC)
-        audit.record(db, "session.live", None, "session", row.id)
-        db.commit()
+        audit.record(tx, "session.live", None, "session", row.id)
+        tx.commit()
     return row
 
 
-def start_in_person(db: Session, user: User, session_id: str) -> TherapySession:
-    row = for_participant(db, user, session_id)
+def start_in_person(tx: Session, user: User, session_id: str) -> TherapySession:
+    row = for_participant(tx, user, session_id)
     if row.therapist_id != user.id:
         raise Forbidden("only the therapist starts a session")
     if row.modality != "in_person":
@@ -117,19 +119,19 @@ def start_in_person(db: Session, user: User, session_id: str) -> TherapySession:
         )
     row.status = SessionStatus.LIVE
     row.started_at = datetime.now(UTC)
-    audit.record(db, "session.start", user.id, "session", row.id)
-    db.commit()
+    audit.record(tx, "session.start", user.id, "session", row.id)
+    tx.commit()
     return row
 
 
-def end(db: Session, user: User, session_id: str) -> TherapySession:
-    row = for_participant(db, user, session_id)
+def end(tx: Session, user: User, session_id: str) -> TherapySession:
+    row = for_participant(tx, user, session_id)
     if row.therapist_id != user.id:
         raise Forbidden("only the therapist ends a session")
     if row.status != SessionStatus.LIVE:
         raise Conflict(f"a {row.status} session cannot be ended", code="invalid_state")
     row.status = SessionStatus.ENDED
     row.ended_at = datetime.now(UTC)
-    audit.record(db, "session.end", user.id, "session", row.id)
-    db.commit()
+    audit.record(tx, "session.end", user.id, "session", row.id)
+    tx.commit()
     return row

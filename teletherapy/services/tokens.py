@@ -20,24 +20,24 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def issue(db: Session, user: User, ttl_hours: float) -> tuple[str, ApiToken]:
+def issue(tx: Session, user: User, ttl_hours: float) -> tuple[str, ApiToken]:
     token = secrets.token_urlsafe(32)
     row = ApiToken(
         user_id=user.id,
         token_hash=_digest(token),
         expires_at=datetime.now(UTC) + timedelta(hours=ttl_hours),
     )
-    db.add(row)
-    audit.record(db, "token.issue", user.id, "user", user.id)
-    db.commit()
+    tx.add(row)
+    audit.record(tx, "token.issue", user.id, "user", user.id)
+    tx.commit()
     return token, row
 
 
-def resolve(db: Session, token: str) -> tuple[User, ApiToken] | None:
+def resolve(tx: Session, token: str) -> tuple[User, ApiToken] | None:
     """The active user and token row for a bearer token, or None."""
     if not token or len(token) > 200:
         return None
-    row = db.scalar(select(ApiToken).where(ApiToken.token_hash == _digest(token)))
+    row = tx.scalar(select(ApiToken).where(ApiToken.token_hash == _digest(token)))
     if row is None or not _usable(row):
         return None
     return row.user, row
@@ -55,24 +55,24 @@ def credential(row: ApiToken) -> str:
     return f"token:{row.id}"
 
 
-def credential_valid(db: Session, name: str) -> bool:
+def credential_valid(tx: Session, name: str) -> bool:
     """Whether the token named by :func:`credential` may still be used."""
     kind, _, token_id = name.partition(":")
-    row = db.get(ApiToken, token_id) if kind == "token" else None
+    row = tx.get(ApiToken, token_id) if kind == "token" else None
     return row is not None and _usable(row)
 
 
-def revoke(db: Session, row: ApiToken) -> None:
+def revoke(tx: Session, row: ApiToken) -> None:
     row.revoked_at = datetime.now(UTC)
-    audit.record(db, "token.revoke", row.user_id, "user", row.user_id)
-    db.commit()
+    audit.record(tx, "token.revoke", row.user_id, "user", row.user_id)
+    tx.commit()
 
 
-def revoke_all(db: Session, user_id: str) -> None:
+def revoke_all(tx: Session, user_id: str) -> None:
     """Revoke (uncommitted) every live token of the user; the caller closes
     their sockets (signaling.disconnect_user)."""
     now = datetime.now(UTC)
-    for row in db.scalars(
+    for row in tx.scalars(
         select(ApiToken).where(
             ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None)
         )

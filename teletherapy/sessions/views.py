@@ -113,8 +113,7 @@ def join(session_id: str) -> ResponseReturnValue:
         return redirect(url_for("dashboard.index"))
     role = row.participant_role(current_user.id)
     other = row.client if role == "therapist" else row.therapist
-    audit.record(db.session(), "session.open", current_user.id, "session", row.id)
-    db.session.commit()
+    audit.write(db.session(), "session.open", current_user.id, "session", row.id)
     return render_template("sessions/call.html", s=row, role=role, other=other)
 
 

@@ -5,13 +5,13 @@ caller's own rating only; the one way to the other side's is
 ``blinding.revealed_scores``, which asks RATING_REVEAL_POLICY first.
 """
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, cast
 
-from flask import current_app
-from sqlalchemy import exists, or_, select
+from sqlalchemy import exists, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -24,6 +24,7 @@ from ratings import (
 )
 from ratings import validate_answers as check_items
 
+from ..config import Settings
 from ..models import Rating, SessionStatus, TherapySession, User
 from . import audit, blinding, instruments, scheduling
 from .errors import Conflict, Gone, Invalid
@@ -59,17 +60,13 @@ class Pending:
     closes_at: datetime
 
 
-def _window() -> timedelta:
-    return timedelta(hours=float(current_app.config["RATING_WINDOW_HOURS"]))
-
-
 def _now(now: datetime | None) -> datetime:
     return now or datetime.now(UTC)
 
 
-def session_for(db: Session, user: User, session_id: str) -> TherapySession:
+def session_for(tx: Session, user: User, session_id: str) -> TherapySession:
     """The session if the user takes part in it; 404 otherwise."""
-    return scheduling.for_participant(db, user, session_id)
+    return scheduling.for_participant(tx, user, session_id)
 
 
 def _ended(session: TherapySession) -> datetime:
@@ -81,17 +78,17 @@ def _ended(session: TherapySession) -> datetime:
     return session.ended_at
 
 
-def _own(db: Session, session: TherapySession, user: User) -> Rating | None:
-    return db.scalar(
+def _own(tx: Session, session: TherapySession, user: User) -> Rating | None:
+    return tx.scalar(
         select(Rating).where(
             Rating.session_id == session.id, Rating.rater_id == user.id
         )
     )
 
 
-def _pair(db: Session, session: TherapySession) -> instruments.Pair:
+def _pair(tx: Session, session: TherapySession, default: str) -> instruments.Pair:
     """The other side's stored form decides, so both answer matching forms."""
-    other_form = db.scalar(
+    other_form = tx.scalar(
         select(Rating.instrument_id).where(Rating.session_id == session.id)
     )
     if other_form is not None:
@@ -99,9 +96,7 @@ def _pair(db: Session, session: TherapySession) -> instruments.Pair:
             return instruments.pair_of_form(other_form)
         except instruments.Unavailable:
             pass  # the stored form was removed; fall back to the configuration
-    pair_id = session.therapist.instrument_pair or str(
-        current_app.config["DEFAULT_INSTRUMENT_PAIR"]
-    )
+    pair_id = session.therapist.instrument_pair or default
     return instruments.pair(pair_id)
 
 
@@ -115,8 +110,10 @@ class _Forms:
     meta: Instrument | None
 
 
-def _forms(db: Session, session: TherapySession, perspective: str) -> _Forms:
-    forms = _pair(db, session)
+def _forms(
+    tx: Session, session: TherapySession, perspective: str, settings: Settings
+) -> _Forms:
+    forms = _pair(tx, session, settings.default_instrument_pair)
     full = forms.form(perspective)
     meta = forms.meta if perspective == "therapist" else None
     return _Forms(
@@ -138,18 +135,19 @@ def _stored_form(rating: Rating, modality: str) -> Instrument | None:
 
 
 def open_form(
-    db: Session,
+    tx: Session,
     user: User,
     session_id: str,
+    settings: Settings,
     *,
     now: datetime | None = None,
     record: bool = True,
 ) -> RatingForm:
     """The caller's rating form and its status; audited as a read (health data)."""
-    session = session_for(db, user, session_id)
-    closes_at = _ended(session) + _window()
+    session = session_for(tx, user, session_id)
+    closes_at = _ended(session) + settings.rating_window
     perspective = str(session.participant_role(user.id))
-    own = _own(db, session, user)
+    own = _own(tx, session, user)
     instrument = meta = None
     if own is not None:
         status = RatingFormStatus.SUBMITTED
@@ -161,15 +159,15 @@ def open_form(
             else RatingFormStatus.PENDING
         )
         try:
-            forms = _forms(db, session, perspective)
+            forms = _forms(tx, session, perspective, settings)
             instrument, meta = forms.shown, forms.shown_meta
         except instruments.Unavailable:
             if status == RatingFormStatus.PENDING:
                 raise
-    revealed = blinding.revealed_scores(db, user, session)
+    revealed = blinding.revealed_scores(tx, user, session, settings.reveal_policy)
     if record:
         audit.record(
-            db,
+            tx,
             "rating.read",
             user.id,
             "session",
@@ -177,7 +175,7 @@ def open_form(
             status=status,
             revealed=revealed is not None,
         )
-        db.commit()
+        tx.commit()
     return RatingForm(
         session=session,
         perspective=perspective,
@@ -186,7 +184,7 @@ def open_form(
         rating=own,
         instrument=instrument,
         meta=meta,
-        visibility=blinding.visibility(perspective),
+        visibility=blinding.visibility(settings.reveal_policy, perspective),
         revealed=revealed,
     )
 
@@ -222,36 +220,53 @@ def _meta_errors(forms: _Forms, answers: object, perspective: str) -> dict[str, 
     }
 
 
+FIELDS = ("answers", "meta_answers")
+
+
+def _problems(
+    forms: _Forms, perspective: str, body: Mapping[str, object]
+) -> dict[str, str]:
+    """Every problem with a posted body at once: unknown fields, then the items."""
+    problems = {key: "unknown field" for key in body if key not in FIELDS}
+    if "answers" in body:
+        answers = body["answers"]
+        problems.update(_item_errors(forms.shown, forms.full, answers, "answers"))
+    else:
+        problems["answers"] = "is required: an object of item ids to integers"
+    problems.update(_meta_errors(forms, body.get("meta_answers"), perspective))
+    return problems
+
+
 def submit(
-    db: Session,
+    tx: Session,
     user: User,
     session: TherapySession,
-    answers: object,
-    meta_answers: object = None,
+    body: Mapping[str, object],
+    settings: Settings,
     *,
-    errors: dict[str, str] | None = None,
     now: datetime | None = None,
 ) -> Rating:
-    """Store the caller's rating once. After the caller's 404 and 400 checks, in the
-    order of docs/ratings.md: fields (422, merged with ``errors`` found while parsing), then
-    state (409 not ended or already submitted, 410 window closed)."""
+    """Store the caller's rating once. ``body`` is what was posted (the API's JSON
+    object, or the page's answers under the same two names), read only here. After
+    the caller's 404 and 400 checks, in the order of docs/ratings.md: fields (422,
+    every problem at once), then state (409 not ended or already submitted, 410
+    window closed)."""
     perspective = str(session.participant_role(user.id))
-    forms = _forms(db, session, perspective)
-    problems = dict(errors or {})
-    if "answers" not in problems:
-        problems.update(_item_errors(forms.shown, forms.full, answers, "answers"))
-    if "meta_answers" not in problems:
-        problems.update(_meta_errors(forms, meta_answers, perspective))
+    forms = _forms(tx, session, perspective, settings)
+    problems = _problems(forms, perspective, body)
     if problems:
         raise Invalid("some answers need attention", problems)
-    closes_at = _ended(session) + _window()
-    if _own(db, session, user) is not None:
+    closes_at = _ended(session) + settings.rating_window
+    if _own(tx, session, user) is not None:
         raise _already()
     if _now(now) >= closes_at:
         raise Gone(
             "the rating window for this session has closed", code="rating_closed"
         )
-    return _insert(db, user, session, perspective, forms.full, answers, meta_answers)
+    # Checked above: item id -> integer within range, for both maps.
+    answers = cast(dict[str, int], body["answers"])
+    meta_answers = cast(dict[str, int] | None, body.get("meta_answers"))
+    return _insert(tx, user, session, perspective, forms.full, answers, meta_answers)
 
 
 def _already() -> Conflict:
@@ -262,13 +277,13 @@ def _already() -> Conflict:
 
 
 def _insert(
-    db: Session,
+    tx: Session,
     user: User,
     session: TherapySession,
     perspective: str,
     form: Instrument,
-    answers: Any,
-    meta_answers: Any,
+    answers: dict[str, int],
+    meta_answers: dict[str, int] | None,
 ) -> Rating:
     scores = score(form, answers)
     row = Rating(
@@ -283,10 +298,10 @@ def _insert(
         meta_answers=dict(meta_answers) if meta_answers else None,
     )
     try:
-        db.add(row)
-        db.flush()
+        tx.add(row)
+        tx.flush()
         audit.record(
-            db,
+            tx,
             "rating.submit",
             user.id,
             "session",
@@ -295,33 +310,31 @@ def _insert(
             instrument_id=form.id,
             instrument_version=form.version,
         )
-        db.commit()
+        tx.commit()
     except IntegrityError:
-        db.rollback()  # releases the connection: SQLite stays writable
+        tx.rollback()  # releases the connection: SQLite stays writable
         raise _already() from None
     return row
 
 
 def pending_for(
-    db: Session,
+    tx: Session,
     user: User,
+    settings: Settings,
     *,
     now: datetime | None = None,
     limit: int = 100,
     offset: int = 0,
 ) -> list[Pending]:
     """Ended sessions the user has not rated while the window is open, oldest first."""
-    window = _window()
+    window = settings.rating_window
     rated = exists().where(
         Rating.session_id == TherapySession.id, Rating.rater_id == user.id
     )
     stmt = (
         select(TherapySession)
         .where(
-            or_(
-                TherapySession.therapist_id == user.id,
-                TherapySession.client_id == user.id,
-            ),
+            scheduling.involving(user),
             TherapySession.status == SessionStatus.ENDED,
             TherapySession.ended_at > _now(now) - window,
             ~rated,
@@ -331,13 +344,13 @@ def pending_for(
         .offset(offset)
     )
     return [
-        Pending(s, str(s.participant_role(user.id)), s.ended_at + window)  # type: ignore[operator,arg-type]  # ended: ended_at is set
-        for s in db.scalars(stmt)
+        Pending(s, str(s.participant_role(user.id)), _ended(s) + window)
+        for s in tx.scalars(stmt)
     ]
 
 
 def recently_rated(
-    db: Session, user: User, *, limit: int = 5
+    tx: Session, user: User, *, limit: int = 5
 ) -> list[tuple[TherapySession, datetime]]:
     """(session, submitted_at) of the user's own latest ratings; no scores."""
     stmt = (
@@ -347,4 +360,4 @@ def recently_rated(
         .order_by(Rating.submitted_at.desc())
         .limit(limit)
     )
-    return [(s, at) for s, at in db.execute(stmt)]
+    return [(s, at) for s, at in tx.execute(stmt)]
