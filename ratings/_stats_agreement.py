@@ -1,15 +1,14 @@
 """Agreement between the two perspectives: ICC, Bland–Altman limits, repeated-measures r.
 
-Library calls where a library does the job (pingouin ICC, scipy regression and distributions);
-the published formulas where none does (the exact CIs of the Bland–Altman limits, Carkeet
-2015; the repeated-measures limits of Bland & Altman 2007) and where the library cannot scale
-(see rm_corr).
+Library calls where a library does the job (scipy regression and distributions); the published
+formulas where none does (the exact CIs of the Bland–Altman limits, Carkeet 2015; the
+repeated-measures limits of Bland & Altman 2007), where the library cannot scale (see rm_corr)
+and where importing it costs more than the arithmetic (the ICCs: pingouin, which pulls in
+statsmodels, took about 0.9 s to import and 0.13 s per call at 100,000 pairs; the tests check
+these against pingouin.intraclass_corr).
 """
 
 from __future__ import annotations
-
-from contextlib import AbstractContextManager, nullcontext
-from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -27,7 +26,8 @@ from ._stats_common import (
 )
 from ._stats_paired import Array
 
-#: pingouin's names for the six forms -> McGraw & Wong (1996) short names used in our JSON.
+#: pingouin's names for the six forms -> McGraw & Wong (1996) short names used in our JSON
+#: (the order of icc_table's keys).
 ICC_FORMS = {
     "ICC(1,1)": "1",
     "ICC(A,1)": "A1",
@@ -48,8 +48,10 @@ def icc_table(wide: pd.DataFrame) -> dict[str, Json]:
 
     Returns McGraw & Wong (1996) forms keyed "1", "A1", "C1", "1k", "Ak", "Ck": A1 (absolute
     agreement, two-way) equals Shrout & Fleiss (1979) ICC(2,1) and C1 (consistency, two-way
-    mixed) equals ICC(3,1). Computed by pingouin.intraclass_corr (ANOVA mean squares; CIs as in
-    McGraw & Wong 1996). Rows with a missing rating are dropped.
+    mixed) equals ICC(3,1). Computed from the mean squares of the two-way ANOVA without
+    replication (targets x raters; see icc_from_ratings), with the arithmetic of
+    pingouin.intraclass_corr 0.7, which the tests compare it with. Rows with a missing rating
+    are dropped.
     """
     complete = wide.dropna()
     require(complete.shape[1] >= 2, "needs at least 2 raters")
@@ -57,38 +59,94 @@ def icc_table(wide: pd.DataFrame) -> dict[str, Json]:
     values = complete.to_numpy(dtype=float)
     require(np.ptp(values) > 0, "all ratings are equal (no variance)")
     require(np.ptp(values.mean(axis=1)) > 0, "all targets have the same mean rating")
-    import pingouin  # slow import: only where analysis runs
+    return icc_from_ratings(values)
 
-    long = (
-        pd.DataFrame(values, columns=[f"rater{i}" for i in range(values.shape[1])])
-        .rename_axis("_target")
-        .reset_index()
-        .melt(id_vars="_target", var_name="_rater", value_name="_rating")
-    )
-    with np.errstate(divide="ignore", invalid="ignore"), _full_precision():
-        table = pingouin.intraclass_corr(
-            long, targets="_target", raters="_rater", ratings="_rating"
-        )
-    return {
-        ICC_FORMS[row.Type]: {
-            "value": num(row.ICC),
-            "ci95": pair(row.CI95),
-            "F": num(row.F),
-            "df1": int(row.df1),
-            "df2": int(row.df2),
-            "p": num(row.pval),
+
+def icc_from_ratings(values: Array) -> dict[str, Json]:
+    """The six ICC forms of a complete n x k matrix (targets x raters), unchecked.
+
+    Mean squares of the two-way ANOVA: MSR (targets, df n - 1), MSC (raters, df k - 1), MSE
+    (residual = interaction, df (n - 1)(k - 1), SSE = SS_total - SSR - SSC) and MSW = (SSC +
+    SSE) / (n (k - 1)) for the one-way form. Shrout & Fleiss (1979) / McGraw & Wong (1996):
+    ICC(1,1) = (MSR - MSW) / (MSR + (k - 1) MSW); ICC(A,1) = (MSR - MSE) / (MSR + (k - 1) MSE
+    + k (MSC - MSE) / n); ICC(C,1) = (MSR - MSE) / (MSR + (k - 1) MSE); the k-rater forms
+    (1k, Ak, Ck) are those of the mean of k ratings. F = MSR / MSW (one-way) or MSR / MSE. CIs:
+    McGraw & Wong (1996) Table 7, with Satterthwaite's df for the absolute-agreement forms.
+    NaN or infinite values (e.g. MSE = 0) are left for num() to turn into None.
+    """
+    n, k = values.shape
+    q = 0.5 + CI_LEVEL / 2
+    with np.errstate(divide="ignore", invalid="ignore"):
+        grand = values.mean()
+        ss_total = ((values - grand) ** 2).sum()
+        ss_rows = ((values.mean(axis=1) - grand) ** 2).sum() * k
+        ss_cols = ((values.mean(axis=0) - grand) ** 2).sum() * n
+        ss_error = ss_total - (ss_rows + ss_cols)
+        df1, df_cols, df_error = n - 1, k - 1, (n - 1) * (k - 1)
+        df_within = n * (k - 1)
+        msb, msj, mse = ss_rows / df1, ss_cols / df_cols, ss_error / df_error
+        msw = (ss_cols + ss_error) / (df_cols + df_error)
+
+        icc1 = (msb - msw) / (msb + (k - 1) * msw)
+        icc2 = (msb - mse) / (msb + (k - 1) * mse + k * (msj - mse) / n)
+        icc3 = (msb - mse) / (msb + (k - 1) * mse)
+        icc1k = (msb - msw) / msb
+        icc2k = (msb - mse) / (msb + (msj - mse) / n)
+        icc3k = (msb - mse) / msb
+
+        f1 = msb / msw
+        f3 = msb / mse
+        p1 = stats.f.sf(f1, df1, df_within)
+        p3 = stats.f.sf(f3, df1, df_error)
+
+        f1l = f1 / stats.f.ppf(q, df1, df_within)
+        f1u = f1 * stats.f.ppf(q, df_within, df1)
+        f3l = f3 / stats.f.ppf(q, df1, df_error)
+        f3u = f3 * stats.f.ppf(q, df_error, df1)
+        fj = msj / mse
+        vn = df_error * (k * icc2 * fj + n * (1 + (k - 1) * icc2) - k * icc2) ** 2
+        vd = df1 * k**2 * icc2**2 * fj**2 + (n * (1 + (k - 1) * icc2) - k * icc2) ** 2
+        v = vn / vd
+        f2u = stats.f.ppf(q, n - 1, v)
+        f2l = stats.f.ppf(q, v, n - 1)
+        l2 = n * (msb - f2u * mse) / (f2u * (k * msj + (k * n - k - n) * mse) + n * msb)
+        u2 = n * (f2l * msb - mse) / (k * msj + (k * n - k - n) * mse + n * f2l * msb)
+        forms = {
+            "1": (icc1, f1, df_within, p1, _bound(f1l, k), _bound(f1u, k)),
+            "A1": (icc2, f3, df_error, p3, l2, u2),
+            "C1": (icc3, f3, df_error, p3, _bound(f3l, k), _bound(f3u, k)),
+            "1k": (icc1k, f1, df_within, p1, 1 - 1 / f1l, 1 - 1 / f1u),
+            "Ak": (
+                icc2k,
+                f3,
+                df_error,
+                p3,
+                _spearman_brown(l2, k),
+                _spearman_brown(u2, k),
+            ),
+            "Ck": (icc3k, f3, df_error, p3, 1 - 1 / f3l, 1 - 1 / f3u),
         }
-        for row in table.itertuples()
+    return {
+        form: {
+            "value": num(value),
+            "ci95": pair((low, high)),
+            "F": num(f),
+            "df1": int(df1),
+            "df2": int(df2),
+            "p": num(p),
+        }
+        for form, (value, f, df2, p, low, high) in forms.items()
     }
 
 
-def _full_precision() -> AbstractContextManager[object]:
-    """pingouin rounds CIs to 2 decimals unless its rounding is switched off for the call."""
-    try:
-        from pingouin.config import _no_rounding
-    except ImportError:  # pragma: no cover - a future pingouin without the helper
-        return nullcontext()
-    return cast(AbstractContextManager[object], _no_rounding())
+def _bound(f: float, k: int) -> float:
+    """A single-rating ICC bound from an F bound: (F_b - 1) / (F_b + k - 1)."""
+    return (f - 1) / (f + (k - 1))
+
+
+def _spearman_brown(icc: float, k: int) -> float:
+    """The ICC of the mean of k ratings from that of one: k r / (1 + (k - 1) r)."""
+    return icc * k / (1 + icc * (k - 1))
 
 
 def icc_pair(client: Array, therapist: Array, reasons: Reasons) -> Json:
