@@ -120,7 +120,8 @@ def test_no_name_email_chat_or_internal_id_reaches_a_researcher(
     headers = token_for(researcher)
     auth.login(researcher)
     with app.app_context():
-        filters = f"therapist={pseudonym('therapist', therapist.id)}&modality=video"
+        pid = pseudonym("therapist", therapist.id, key=app.config["PSEUDONYM_KEY"])
+        filters = f"therapist={pid}&modality=video"
     outputs: dict[str, bytes] = {}
     for _endpoint, urls in _research_urls(app, filters).items():
         for url in urls:

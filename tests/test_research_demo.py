@@ -66,7 +66,11 @@ def test_demo_ruptures_are_the_injected_ones_and_are_repaired(app, demo):
         for k in injected:
             therapist = _demo_user(app, "therapist", k % 5)
             client = _demo_user(app, "client", k)
-            pids.add(pseudonym("dyad", therapist.id, client.id))
+            pids.add(
+                pseudonym(
+                    "dyad", therapist.id, client.id, key=app.config["PSEUDONYM_KEY"]
+                )
+            )
     assert {e["dyad_id"] for e in r["events"]} == pids
 
 

@@ -41,7 +41,9 @@ def test_only_sessions_where_both_consent_reach_researchers(app, make_user, peop
     rows = _rows(app)
     assert len(rows) == 1
     with app.app_context():
-        assert rows[0].dyad_pid == pseudonym("dyad", t1.id, c1.id)
+        assert rows[0].dyad_pid == pseudonym(
+            "dyad", t1.id, c1.id, key=app.config["PSEUDONYM_KEY"]
+        )
 
 
 def test_withdrawal_removes_every_session_of_that_person(app, people):
@@ -54,7 +56,9 @@ def test_withdrawal_removes_every_session_of_that_person(app, people):
     rows = _rows(app)
     assert len(rows) == 2
     with app.app_context():
-        assert {r.therapist_pid for r in rows} == {pseudonym("therapist", t2.id)}
+        assert {r.therapist_pid for r in rows} == {
+            pseudonym("therapist", t2.id, key=app.config["PSEUDONYM_KEY"])
+        }
     withdraw(app, c3)
     assert _rows(app) == []
 
@@ -82,7 +86,9 @@ def test_session_numbers_follow_time_and_ignore_filters(app, people):
     chat = _rows(app, Filters(modality="chat"))
     assert [r.session_number for r in chat] == [3]
     with app.app_context():
-        assert chat[0].session_pid == pseudonym("session", later)
+        assert chat[0].session_pid == pseudonym(
+            "session", later, key=app.config["PSEUDONYM_KEY"]
+        )
 
 
 def test_date_range_is_inclusive_and_in_utc(app, people):
@@ -103,7 +109,7 @@ def test_instrument_and_therapist_filters(app, people):
     assert len(_rows(app, Filters(instrument="wai-srt"))) == 1
     assert _rows(app, Filters(instrument="nothing")) == []
     with app.app_context():
-        pid = pseudonym("therapist", t2.id)
+        pid = pseudonym("therapist", t2.id, key=app.config["PSEUDONYM_KEY"])
     assert [r.therapist_pid for r in _rows(app, Filters(therapist=pid))] == [pid]
 
 

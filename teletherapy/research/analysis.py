@@ -170,7 +170,7 @@ def dashboard(
 
 def filter_options(db: Session, settings: ResearchSettings) -> dict[str, list[str]]:
     """Therapist pseudonyms and instrument ids that occur in the consented data."""
-    pid = Pseudonymizer()
+    pid = Pseudonymizer(settings.pseudonym_key)
     therapists = {
         pid("therapist", s.therapist_id) for s in numbered_sessions(db).values()
     }

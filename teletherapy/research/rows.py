@@ -203,7 +203,7 @@ def pair_rows(
     ``instrument`` is the pair the two forms belong to (settings.pair_id);
     ``predicted_client_score`` the therapist's meta-perception answers scored on the
     client form's total scale (predictions.py), None when there are none."""
-    pid = Pseudonymizer()
+    pid = Pseudonymizer(settings.pseudonym_key)
     sessions = {k: s for k, s in numbered_sessions(db).items() if _in_range(s, filters)}
     rated = _ratings(db, set(sessions))
     both = {k: v for k, v in rated.items() if {"client", "therapist"} <= set(v)}

@@ -2,8 +2,9 @@
 
 The services (rows, analysis, export) read nothing from the Flask application
 themselves: ``ResearchSettings.from_app`` collects what they need once per request
-(the instrument pairs, the multilevel size limit, the consent text version and the
-instrument registry), so they can be called, and tested, with any settings.
+(the instrument pairs, the multilevel size limit, the consent text version, the
+instrument registry and the pseudonym key), so they can be called, and tested, with
+any settings.
 """
 
 import logging
@@ -24,12 +25,14 @@ class ResearchSettings:
     """``instrument_pairs``: INSTRUMENT_PAIRS (pair id -> {"client", "therapist"});
     ``multilevel_max_pairs``: RESEARCH_MULTILEVEL_MAX_PAIRS; ``consent_version``:
     CONSENT_VERSION; ``registry``: the instrument definitions (None when they do not
-    load: predictions are then not scored and the codebook says so)."""
+    load: predictions are then not scored and the codebook says so);
+    ``pseudonym_key``: PSEUDONYM_KEY (services/pseudonyms.py; empty: no export)."""
 
     instrument_pairs: Mapping[str, Any] = field(default_factory=dict)
     multilevel_max_pairs: int = DEFAULT_MULTILEVEL_MAX_PAIRS
     consent_version: str = ""
     registry: Registry | None = None
+    pseudonym_key: str = ""
 
     @classmethod
     def from_config(
@@ -45,6 +48,7 @@ class ResearchSettings:
             ),
             consent_version=str(config.get("CONSENT_VERSION", "")),
             registry=registry,
+            pseudonym_key=str(config.get("PSEUDONYM_KEY") or ""),
         )
 
     @classmethod
