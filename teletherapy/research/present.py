@@ -104,8 +104,8 @@ def headline(block: Mapping[str, Any]) -> str:
         text += f" (95% CI {num(low)} to {num(high)}; p {pval(h.get('p'))})."
         if low <= 0 <= high:
             text += (
-                " The interval includes zero: these data do not settle which way "
-                "the difference goes."
+                " The interval includes zero: these data cannot tell which side "
+                "rates the alliance higher."
             )
     else:
         text += "."
@@ -119,8 +119,9 @@ def headline_basis(h: Mapping[str, Any] | None) -> str:
     therapists = h.get("n_therapists")
     who = f", {therapists} therapists" if therapists else ""
     return (
-        f"From {h.get('n_dyads')} dyads ({h.get('n_pairs')} sessions{who}), "
-        "with each dyad's sessions counted as one dyad's, not as independent."
+        f"From {h.get('n_dyads')} dyads ({h.get('n_pairs')} sessions{who}). Sessions "
+        "of the same dyad are treated as related, not as independent observations, so "
+        "this average can differ from the plain session average below."
     )
 
 
