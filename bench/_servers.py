@@ -221,6 +221,7 @@ def prepare_database(
 
     Runs in this (benchmark) process through the app's own services.
     """
+    from teletherapy.config import Settings
     from teletherapy.extensions import db
     from teletherapy.models import User
     from teletherapy.services import accounts, migrations, scheduling, tokens
@@ -238,6 +239,7 @@ def prepare_database(
                     role=role,
                     password=PASSWORD,
                     actor_id=None,
+                    hash_method=Settings.of(app.config).password_hash_method,
                 )
                 for role in ("therapist", "client")
             ]

@@ -10,6 +10,7 @@ from flask import Flask, current_app
 from flask.cli import AppGroup, FlaskGroup, with_appcontext
 from flask.globals import app_ctx
 
+from .config import Settings
 from .extensions import db
 from .private_files import write_private
 from .research import cli as research_cli
@@ -67,6 +68,7 @@ def users_create(role: str, email: str, name: str, password_stdin: bool) -> None
             role=role,
             password=password,
             actor_id=None,
+            hash_method=Settings.of(current_app.config).password_hash_method,
         )
     except ServiceError as exc:
         _fail(exc)
@@ -161,7 +163,8 @@ def demo(dyads: int, sessions: int) -> None:
             "researcher account and fake consented data to research"
         )
 
-    created = demo_service.seed_accounts(db.session(), DEMO)
+    settings = Settings.of(current_app.config)
+    created = demo_service.seed_accounts(db.session(), DEMO, settings)
     creds = Path(current_app.instance_path) / "demo-credentials.txt"
     if created:
         lines = [
@@ -174,7 +177,9 @@ def demo(dyads: int, sessions: int) -> None:
     else:
         click.echo(f"Demo accounts exist; their passwords are in {creds}")
     try:
-        added = demo_service.seed_history(db.session(), dyads=dyads, sessions=sessions)
+        added = demo_service.seed_history(
+            db.session(), settings, dyads=dyads, sessions=sessions
+        )
     except ServiceError as exc:
         _fail(exc)
     if added["dyads"]:

@@ -23,13 +23,16 @@ class ConfigError(RuntimeError):
 @dataclass(frozen=True)
 class Settings:
     """The configuration services take as an argument instead of reading app.config
-    (rating_submission, blinding, consent; pyproject's import-linter contract lists
-    the services that still read it)."""
+    (rating_submission, blinding, consent, accounts, demo; pyproject's import-linter
+    contract lists the services that still read it)."""
 
     rating_window: timedelta  # RATING_WINDOW_HOURS
     default_instrument_pair: str  # DEFAULT_INSTRUMENT_PAIR
     reveal_policy: str  # RATING_REVEAL_POLICY as configured; blinding checks it
     consent_version: str  # CONSENT_VERSION
+    # PASSWORD_HASH_METHOD: Werkzeug's scrypt (n=2**15, r=8, p=1) unless the test
+    # config lowers the work factor
+    password_hash_method: str
 
     @classmethod
     def of(cls, config: Mapping[str, Any]) -> "Settings":
@@ -38,6 +41,7 @@ class Settings:
             default_instrument_pair=str(config["DEFAULT_INSTRUMENT_PAIR"]),
             reveal_policy=str(config.get("RATING_REVEAL_POLICY", "blind")),
             consent_version=str(config["CONSENT_VERSION"]),
+            password_hash_method=str(config.get("PASSWORD_HASH_METHOD", "scrypt")),
         )
 
 

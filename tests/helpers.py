@@ -3,6 +3,7 @@
 import uuid
 from datetime import UTC, datetime, timedelta
 
+from teletherapy.config import Settings
 from teletherapy.extensions import db
 from teletherapy.models import TherapySession, User
 from teletherapy.services import accounts, scheduling
@@ -22,6 +23,7 @@ def new_user(  # type: ignore[no-untyped-def]
             role=role,
             password=PASSWORD,
             actor_id=None,
+            hash_method=Settings.of(app.config).password_hash_method,
         )
 
 

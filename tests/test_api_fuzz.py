@@ -23,6 +23,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from teletherapy import create_app
+from teletherapy.config import Settings
 from teletherapy.extensions import db, make_engine
 from teletherapy.services import accounts, migrations
 
@@ -45,6 +46,7 @@ with APP.app_context():
         role="therapist",
         password=PASSWORD,
         actor_id=None,
+        hash_method=Settings.of(APP.config).password_hash_method,
     )
 TOKEN = (
     APP.test_client()

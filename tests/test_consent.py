@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from teletherapy import create_app
+from teletherapy.config import Settings
 from teletherapy.extensions import db
 from teletherapy.models import ResearchConsent
 from teletherapy.services import accounts
@@ -234,6 +235,7 @@ def test_consent_form_needs_its_csrf_token(database_url, tmp_path):
                 role="client",
                 password=PASSWORD,
                 actor_id=None,
+                hash_method=Settings.of(app.config).password_hash_method,
             )
         c = app.test_client()
         login = c.get("/login").get_data(as_text=True)

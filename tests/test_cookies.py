@@ -13,6 +13,7 @@ from http.cookies import SimpleCookie
 import pytest
 
 from teletherapy import create_app
+from teletherapy.config import Settings
 from teletherapy.extensions import db
 from teletherapy.services import accounts
 
@@ -43,6 +44,7 @@ def production(database_url, tmp_path, monkeypatch):  # type: ignore[no-untyped-
             role="client",
             password=PASSWORD,
             actor_id=None,
+            hash_method=Settings.of(app.config).password_hash_method,
         )
     yield app
     db.session.remove()

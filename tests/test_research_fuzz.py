@@ -12,6 +12,7 @@ from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error, status_code_conformance
 
 from teletherapy import create_app
+from teletherapy.config import Settings
 from teletherapy.extensions import db, make_engine
 from teletherapy.services import accounts, migrations
 
@@ -29,7 +30,7 @@ APP = create_app(
 with APP.app_context():
     from teletherapy.services import demo
 
-    demo.seed_history(db.session, dyads=3, sessions=4)
+    demo.seed_history(db.session, Settings.of(APP.config), dyads=3, sessions=4)
     accounts.create_user(
         db.session,
         email="fuzz-researcher@example.org",
@@ -37,6 +38,7 @@ with APP.app_context():
         role="researcher",
         password=PASSWORD,
         actor_id=None,
+        hash_method=Settings.of(APP.config).password_hash_method,
     )
 _TOKEN = (
     APP.test_client()

@@ -20,6 +20,7 @@ from wtforms import SelectChoice
 
 import signaling
 
+from ..config import settings
 from ..extensions import db
 from ..models import AuditEvent, CaseloadAssignment, User
 from ..services import accounts, audit, tokens
@@ -72,6 +73,7 @@ def create_user() -> ResponseReturnValue:
                 role=form.role.data,
                 password=form.password.data,
                 actor_id=current_user.id,
+                hash_method=settings().password_hash_method,
             )
             flash(f"Account created for {form.email.data}.", "info")
         except ServiceError as exc:

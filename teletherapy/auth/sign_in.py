@@ -2,6 +2,7 @@
 
 from flask import Response, current_app, g, request
 
+from ..config import settings
 from ..extensions import db, limiter
 from ..models import User
 from ..services import accounts, lockout
@@ -13,7 +14,14 @@ def check(email: str, password: str) -> User | None:
     policy = lockout.Policy(int(cfg["LOCKOUT_THRESHOLD"]), int(cfg["LOCKOUT_MINUTES"]))
     # remote_addr is the client's own address behind TRUSTED_PROXY_HOPS proxies
     address = request.remote_addr or "-"
-    result = accounts.check_login(db.session(), email, password, address, policy)
+    result = accounts.check_login(
+        db.session(),
+        email,
+        password,
+        address,
+        policy,
+        settings().password_hash_method,
+    )
     g.sign_in_failure_counted = result.counted
     return result.user
 

@@ -7,7 +7,6 @@ from datetime import UTC, datetime
 from zoneinfo import available_timezones
 
 from email_validator import EmailNotValidError, validate_email
-from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -24,11 +23,6 @@ MIN_PASSWORD = 12
 def _dummy_hash(method: str) -> str:
     """A hash to check when the e-mail is unknown: the same method, the same work."""
     return generate_password_hash("not-a-real-password-" + new_id(), method=method)
-
-
-def _hash_method() -> str:
-    # Werkzeug's scrypt (n=2**15, r=8, p=1) unless the test config lowers the work factor.
-    return str(current_app.config.get("PASSWORD_HASH_METHOD", "scrypt"))
 
 
 def normalize_email(email: str) -> str:
@@ -48,7 +42,9 @@ def create_user(
     role: str,
     password: str,
     actor_id: str | None,
+    hash_method: str,
 ) -> User:
+    """A new account; ``hash_method`` is Settings.password_hash_method."""
     errors = {}
     if role not in ROLES:
         errors["role"] = f"must be one of {list(ROLES)} (got {role!r})"
@@ -62,7 +58,7 @@ def create_user(
         email=normalize_email(email),
         display_name=name.strip(),
         role=role,
-        password_hash=generate_password_hash(password, method=_hash_method()),
+        password_hash=generate_password_hash(password, method=hash_method),
     )
     tx.add(user)
     try:
@@ -89,20 +85,26 @@ class SignIn:
 
 
 def check_login(
-    tx: Session, email: str, password: str, address: str, policy: lockout.Policy
+    tx: Session,
+    email: str,
+    password: str,
+    address: str,
+    policy: lockout.Policy,
+    hash_method: str,
 ) -> SignIn:
     """Check a password with the same work whether the account exists, is locked or not.
 
     One password hash is checked on every path (a dummy one for unknown e-mails) and
     unknown e-mails are throttled like real ones, so neither timing nor the lock-out
     tells whether an account exists. A lock holds one address out of one account.
+    ``hash_method`` (Settings.password_hash_method) is the dummy hash's method.
     """
     key = normalize_login(email)
     account, address = account_id(email), address[:64]
     user = None if "\x00" in key else tx.scalar(select(User).where(User.email == key))
     now = datetime.now(UTC)
     locked = lockout.is_locked(tx, account, address, now)
-    stored = user.password_hash if user else _dummy_hash(_hash_method())
+    stored = user.password_hash if user else _dummy_hash(hash_method)
     if check_password_hash(stored, password) and user and user.active and not locked:
         lockout.forget(tx, account, address)
         tx.commit()

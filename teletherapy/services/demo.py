@@ -5,12 +5,13 @@ import secrets
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ..config import Settings
 from ..models import User
 from . import accounts
 
 
 def seed_accounts(
-    db: Session, people: list[tuple[str, str, str]]
+    db: Session, people: list[tuple[str, str, str]], settings: Settings
 ) -> list[tuple[str, str, str]]:
     """Create the demo people unless they exist; returns (role, e-mail, password) created."""
     created = []
@@ -19,7 +20,13 @@ def seed_accounts(
             continue
         password = secrets.token_urlsafe(12)
         accounts.create_user(
-            db, email=email, name=name, role=role, password=password, actor_id=None
+            db,
+            email=email,
+            name=name,
+            role=role,
+            password=password,
+            actor_id=None,
+            hash_method=settings.password_hash_method,
         )
         created.append((role, email, password))
     if created:
@@ -30,10 +37,12 @@ def seed_accounts(
     return created
 
 
-def seed_history(db: Session, *, dyads: int, sessions: int) -> dict[str, int]:
+def seed_history(
+    db: Session, settings: Settings, *, dyads: int, sessions: int
+) -> dict[str, int]:
     """Synthetic rated history: see services/demo_history.py; returns what it added."""
     if dyads <= 0 or sessions <= 0:
         return {"dyads": 0, "sessions": 0, "ratings": 0}
     from . import demo_history  # numpy: only when there is history to make
 
-    return demo_history.seed(db, dyads=dyads, sessions=sessions)
+    return demo_history.seed(db, settings, dyads=dyads, sessions=sessions)

@@ -38,12 +38,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import numpy as np
-from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ratings import Instrument, score
 
+from ..config import Settings
 from ..models import (
     QualitySample,
     Rating,
@@ -96,24 +96,29 @@ INSIGHT = 0.6  # weight of the client's level in the guess (the rest: their own)
 PREDICTION_BIAS_SD, PREDICTION_SD = 0.15, 0.25
 
 
-def seed(db: Session, *, dyads: int, sessions: int) -> dict[str, int]:
+def seed(
+    db: Session, settings: Settings, *, dyads: int, sessions: int
+) -> dict[str, int]:
     """Add up to ``dyads`` dyads of ``sessions`` ended, rated sessions each."""
     n_therapists = therapist_count(dyads)
-    therapists = [_person(db, "therapist", i) for i in range(n_therapists)]
+    therapists = [_person(db, "therapist", i, settings) for i in range(n_therapists)]
     master = np.random.default_rng(SEED)
     ruptured = set(master.permutation(dyads)[: round(dyads / 2)])
     effects = _dyad_effects(master, dyads)
     styles = _therapist_effects(master, n_therapists)
     added = {"dyads": 0, "sessions": 0, "ratings": 0}
     for k in range(dyads):
-        therapist, client = therapists[k % n_therapists], _person(db, "client", k)
+        therapist, client = (
+            therapists[k % n_therapists],
+            _person(db, "client", k, settings),
+        )
         if _has_history(db, therapist, client):
             continue
         if not accounts.in_caseload(db, therapist.id, client.id):
             accounts.add_to_caseload(db, therapist, client, actor_id=None)
         rng = np.random.default_rng([SEED, k])
         dyad = Dyad(effects[k], styles[k % n_therapists], k in ruptured)
-        rows = _dyad(db, rng, (therapist, client), sessions, k, dyad)
+        rows = _dyad(db, rng, (therapist, client), sessions, k, dyad, settings)
         db.commit()  # one dyad at a time: a failure leaves no half-made dyad
         added["dyads"] += 1
         added["sessions"] += sessions
@@ -145,7 +150,7 @@ class Dyad:
     rupture: bool
 
 
-def _person(db: Session, role: str, index: int) -> User:
+def _person(db: Session, role: str, index: int, settings: Settings) -> User:
     if index == 0:
         host = db.scalar(select(User).where(User.email == HOSTS[role == "client"]))
         if host is not None:
@@ -161,7 +166,13 @@ def _person(db: Session, role: str, index: int) -> User:
     else:
         name = f"{FIRST[index % len(FIRST)]} {LAST[(index * 3) % len(LAST)]}"
     return accounts.create_user(
-        db, email=email, name=name, role=role, password=_unused(), actor_id=None
+        db,
+        email=email,
+        name=name,
+        role=role,
+        password=_unused(),
+        actor_id=None,
+        hash_method=settings.password_hash_method,
     )
 
 
@@ -179,12 +190,11 @@ def _has_history(db: Session, therapist: User, client: User) -> bool:
     return db.scalar(stmt.limit(1)) is not None
 
 
-def _consent(db: Session, user: User, at: datetime) -> None:
+def _consent(db: Session, user: User, at: datetime, version: str) -> None:
     stmt = select(ResearchConsent.id).where(
         ResearchConsent.user_id == user.id, ResearchConsent.withdrawn_at.is_(None)
     )
     if db.scalar(stmt) is None:
-        version = str(current_app.config["CONSENT_VERSION"])
         db.add(ResearchConsent(user_id=user.id, version=version, given_at=at))
 
 
@@ -238,16 +248,24 @@ def _course(rng: Any, m: int, dyad: Dyad) -> tuple[Any, Any]:
 
 
 def _dyad(
-    db: Session, rng: Any, people: tuple[User, User], m: int, k: int, dyad: Dyad
+    db: Session,
+    rng: Any,
+    people: tuple[User, User],
+    m: int,
+    k: int,
+    dyad: Dyad,
+    settings: Settings,
 ) -> int:
     therapist, client = people
-    forms = instruments.pair(therapist.instrument_pair or _default_pair())
+    forms = instruments.pair(
+        therapist.instrument_pair or settings.default_instrument_pair
+    )
     c_level, t_level = _course(rng, m, dyad)
     last_end = datetime.now(UTC).replace(
         hour=9 + k % 8, minute=0, second=0, microsecond=0
     ) - timedelta(days=2 + k % 4)
-    _consent(db, therapist, last_end - timedelta(weeks=m + 1))
-    _consent(db, client, last_end - timedelta(weeks=m + 1))
+    _consent(db, therapist, last_end - timedelta(weeks=m + 1), settings.consent_version)
+    _consent(db, client, last_end - timedelta(weeks=m + 1), settings.consent_version)
     count = 0
     for j in range(m):
         modality = str(rng.choice(MODALITIES, p=MODALITY_P))
@@ -282,10 +300,6 @@ def _dyad(
             db.add(_rating(row, who, perspective, form, answers, meta, rng))
             count += 1
     return count
-
-
-def _default_pair() -> str:
-    return str(current_app.config["DEFAULT_INSTRUMENT_PAIR"])
 
 
 def _levels(rng: Any, client: float, therapist: float) -> dict[str, dict[str, float]]:
