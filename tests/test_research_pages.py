@@ -81,7 +81,7 @@ def test_dashboard_headline_respects_the_nesting(client, researcher, nested):
     ]
     assert "Clients rated the alliance higher than therapists, by 2.80 points" in answer
     assert "(95% CI " in answer and "; p " in answer
-    assert "Estimated with random-intercept model" in answer
+    assert "Method: random-intercept model" in answer
     assert "From 6 dyads (30 sessions" in answer
     assert "confidence interval does not include zero" not in page
     ruptures = page[page.index('data-testid="research-ruptures"') :]

@@ -5,10 +5,12 @@ document is generated from the validating schemas themselves (docs/api.md says w
 no framework sits in between: the contract's order of checks puts 404 before 422).
 """
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from flask import Blueprint
 from pydantic import BaseModel
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
@@ -73,15 +75,25 @@ QUERY_SCHEMAS: dict[str, dict[str, Any]] = {
 }
 
 
-def operation(**kwargs: Any) -> Callable[[V], V]:
-    """Decorator recording a view's method, path and schemas for the document."""
-    op = Operation(**kwargs)
-    OPERATIONS.append(op)
+def route(bp: Blueprint, method: str, rule: str, **kwargs: Any) -> Callable[[V], V]:
+    """Register a view on ``bp`` and record its operation for the document.
+
+    The method and the Flask rule are written once: the document's path is the rule
+    with ``<name>`` (or ``<converter:name>``) spelled ``{name}``; ``kwargs`` are the
+    rest of ``Operation`` (summary, body, response, status, errors, public, query,
+    content_type). Operations appear in the document in the order they are declared.
+    """
+    path = _RULE_PARAMETER.sub(r"{\1}", rule)
+    OPERATIONS.append(Operation(method=method, path=path, **kwargs))
 
     def wrap(view: V) -> V:
+        bp.route(rule, methods=[method])(view)
         return view
 
     return wrap
+
+
+_RULE_PARAMETER = re.compile(r"<(?:[^:<>]+:)?([^<>]+)>")
 
 
 def build(server_url: str = "/api/v1") -> dict[str, Any]:

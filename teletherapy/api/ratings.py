@@ -6,15 +6,15 @@ from ..config import settings
 from ..extensions import db
 from ..services import rating_submission
 from . import bp, caller, json_object, page, page_args, serialize
-from .docs import operation
+from .docs import route
 from .paging import PAGING
 from .schemas import PendingList, RatingCreated, RatingFormOut, RatingSubmit
 
 
-@bp.get("/sessions/<session_id>/rating")
-@operation(
-    method="GET",
-    path="/sessions/{session_id}/rating",
+@route(
+    bp,
+    "GET",
+    "/sessions/<session_id>/rating",
     summary="Your rating form for an ended session, its status and your rating",
     response=RatingFormOut,
     errors=(403, 404, 409),
@@ -24,10 +24,10 @@ def rating_detail(session_id: str) -> ResponseReturnValue:
     return serialize.json(serialize.rating_form(form))
 
 
-@bp.post("/sessions/<session_id>/rating")
-@operation(
-    method="POST",
-    path="/sessions/{session_id}/rating",
+@route(
+    bp,
+    "POST",
+    "/sessions/<session_id>/rating",
     summary="Submit your rating once (it cannot be changed)",
     body=RatingSubmit,
     response=RatingCreated,
@@ -43,10 +43,10 @@ def rating_submit(session_id: str) -> ResponseReturnValue:
     return serialize.json(RatingCreated(rating=serialize.rating(row))), 201
 
 
-@bp.get("/ratings/pending")
-@operation(
-    method="GET",
-    path="/ratings/pending",
+@route(
+    bp,
+    "GET",
+    "/ratings/pending",
     summary="Your ended sessions still waiting for your rating, oldest first",
     response=PendingList,
     errors=(403, 422),

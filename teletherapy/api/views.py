@@ -11,7 +11,7 @@ from ..extensions import db, limiter
 from ..services import audit, chat, scheduling, tokens
 from ..web_auth import api_token
 from . import bp, caller, page, page_args, parse, serialize
-from .docs import build, operation
+from .docs import build, route
 from .paging import PAGING
 from .schemas import (
     MeOut,
@@ -24,24 +24,23 @@ from .schemas import (
 )
 
 
-@bp.get("/openapi.json")
-@operation(method="GET", path="/openapi.json", summary="This document", public=True)
+@route(bp, "GET", "/openapi.json", summary="This document", public=True)
 def openapi() -> ResponseReturnValue:
     return jsonify(build())
 
 
-@bp.post("/auth/token")
-@limiter.limit(sign_in.auth_limit)
-@sign_in.account_limit
-@operation(
-    method="POST",
-    path="/auth/token",
+@route(
+    bp,
+    "POST",
+    "/auth/token",
     summary="Exchange e-mail and password for a token",
     body=TokenRequest,
     response=TokenOut,
     public=True,
     errors=(400, 401, 422, 429),
 )
+@limiter.limit(sign_in.auth_limit)
+@sign_in.account_limit
 def token_create() -> ResponseReturnValue:
     body = parse(TokenRequest)
     user = sign_in.check(body.email, body.password)
@@ -53,10 +52,7 @@ def token_create() -> ResponseReturnValue:
     )
 
 
-@bp.delete("/auth/token")
-@operation(
-    method="DELETE", path="/auth/token", summary="Revoke the calling token", status=204
-)
+@route(bp, "DELETE", "/auth/token", summary="Revoke the calling token", status=204)
 def token_delete() -> ResponseReturnValue:
     row = api_token()
     if row is None:
@@ -67,16 +63,15 @@ def token_delete() -> ResponseReturnValue:
     return "", 204
 
 
-@bp.get("/me")
-@operation(method="GET", path="/me", summary="The calling user", response=MeOut)
+@route(bp, "GET", "/me", summary="The calling user", response=MeOut)
 def me() -> ResponseReturnValue:
     return serialize.json(serialize.me(caller()))
 
 
-@bp.get("/sessions")
-@operation(
-    method="GET",
-    path="/sessions",
+@route(
+    bp,
+    "GET",
+    "/sessions",
     summary="The caller's sessions, newest first",
     response=SessionList,
     errors=(422,),
@@ -89,10 +84,10 @@ def sessions_list() -> ResponseReturnValue:
     return serialize.json(SessionList.model_validate(page(items, limit, offset)))
 
 
-@bp.post("/sessions")
-@operation(
-    method="POST",
-    path="/sessions",
+@route(
+    bp,
+    "POST",
+    "/sessions",
     summary="Schedule a session with a client in your caseload",
     body=SessionCreate,
     response=SessionOut,
@@ -105,10 +100,10 @@ def sessions_create() -> ResponseReturnValue:
     return serialize.json(serialize.session(row)), 201
 
 
-@bp.get("/sessions/<session_id>")
-@operation(
-    method="GET",
-    path="/sessions/{session_id}",
+@route(
+    bp,
+    "GET",
+    "/sessions/<session_id>",
     summary="One of your sessions",
     response=SessionOut,
     errors=(404,),
@@ -119,10 +114,10 @@ def session_detail(session_id: str) -> ResponseReturnValue:
     return serialize.json(serialize.session(row))
 
 
-@bp.post("/sessions/<session_id>/end")
-@operation(
-    method="POST",
-    path="/sessions/{session_id}/end",
+@route(
+    bp,
+    "POST",
+    "/sessions/<session_id>/end",
     summary="End a live session (therapist)",
     response=SessionOut,
     errors=(403, 404, 409),
@@ -133,10 +128,10 @@ def session_end(session_id: str) -> ResponseReturnValue:
     return serialize.json(serialize.session(row))
 
 
-@bp.post("/sessions/<session_id>/start")
-@operation(
-    method="POST",
-    path="/sessions/{session_id}/start",
+@route(
+    bp,
+    "POST",
+    "/sessions/<session_id>/start",
     summary="Start an in-person session (therapist)",
     response=SessionOut,
     errors=(403, 404, 409),
@@ -146,10 +141,10 @@ def session_start(session_id: str) -> ResponseReturnValue:
     return serialize.json(serialize.session(row))
 
 
-@bp.post("/sessions/<session_id>/cancel")
-@operation(
-    method="POST",
-    path="/sessions/{session_id}/cancel",
+@route(
+    bp,
+    "POST",
+    "/sessions/<session_id>/cancel",
     summary="Cancel a scheduled session (therapist)",
     response=SessionOut,
     errors=(403, 404, 409),
@@ -159,10 +154,10 @@ def session_cancel(session_id: str) -> ResponseReturnValue:
     return serialize.json(serialize.session(row))
 
 
-@bp.get("/sessions/<session_id>/messages")
-@operation(
-    method="GET",
-    path="/sessions/{session_id}/messages",
+@route(
+    bp,
+    "GET",
+    "/sessions/<session_id>/messages",
     summary="Chat history (participants)",
     response=MessageList,
     errors=(404, 422),

@@ -11,7 +11,7 @@ from flask.typing import ResponseReturnValue
 from pydantic import AwareDatetime, BaseModel, Field
 
 from ..api import bp, caller, parse
-from ..api.docs import operation
+from ..api.docs import route
 from ..api.schemas import Strict
 from ..config import settings
 from ..extensions import db
@@ -53,10 +53,10 @@ def consent_out(s: ConsentStatus) -> dict[str, Any]:
     }
 
 
-@bp.get("/me/consent")
-@operation(
-    method="GET",
-    path="/me/consent",
+@route(
+    bp,
+    "GET",
+    "/me/consent",
     summary="Your research consent (clients and therapists)",
     response=ConsentOut,
     errors=(403,),
@@ -65,10 +65,10 @@ def consent_detail() -> ResponseReturnValue:
     return jsonify(consent_out(consent.status(db.session(), caller(), settings())))
 
 
-@bp.put("/me/consent")
-@operation(
-    method="PUT",
-    path="/me/consent",
+@route(
+    bp,
+    "PUT",
+    "/me/consent",
     summary="Give (research true, current version) or withdraw research consent",
     body=ConsentUpdate,
     response=ConsentOut,

@@ -9,7 +9,7 @@ from flask import Response, jsonify, request
 from flask.typing import ResponseReturnValue
 
 from ..api import bp, caller, page, page_args
-from ..api.docs import operation
+from ..api.docs import route
 from ..api.paging import PAGING
 from ..extensions import db
 from . import analysis as research_analysis
@@ -52,10 +52,10 @@ def pair_out(r: PairRow) -> dict[str, Any]:
     }
 
 
-@bp.get("/research/pairs")
-@operation(
-    method="GET",
-    path="/research/pairs",
+@route(
+    bp,
+    "GET",
+    "/research/pairs",
     summary="One row per consented session rated by both sides (pseudonyms)",
     response=PairList,
     errors=(403, 422),
@@ -70,10 +70,10 @@ def research_pairs() -> ResponseReturnValue:
     return jsonify(page(items, limit, offset))
 
 
-@bp.get("/research/summary")
-@operation(
-    method="GET",
-    path="/research/summary",
+@route(
+    bp,
+    "GET",
+    "/research/summary",
     summary="The discrepancy analysis of the consented pairs (docs/research.md)",
     response=SummaryOut,
     errors=(403, 422),
@@ -87,10 +87,10 @@ def research_summary() -> ResponseReturnValue:
     )
 
 
-@bp.get("/research/export.csv")
-@operation(
-    method="GET",
-    path="/research/export.csv",
+@route(
+    bp,
+    "GET",
+    "/research/export.csv",
     summary="CSV export: shape=wide (one row per session) or long (one per rating)",
     errors=(403, 422),
     query={"shape": "wide (default) or long", **FILTERS},
@@ -105,10 +105,10 @@ def research_export_csv() -> ResponseReturnValue:
     return Response(body, mimetype="text/csv", headers=headers)
 
 
-@bp.get("/research/codebook")
-@operation(
-    method="GET",
-    path="/research/codebook",
+@route(
+    bp,
+    "GET",
+    "/research/codebook",
     summary="Every export column and the instruments behind the scores",
     response=CodebookOut,
     errors=(403,),
