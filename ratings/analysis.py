@@ -4,8 +4,8 @@
 (typed ``ratings.pairs.PairRecord`` rows) return one block of statistics plus extra blocks,
 as docs/research.md ("The summary and the null-with-reason scheme") lists them. Every
 value the data cannot support is null, and the enclosing object's ``reasons`` map says
-why (see ratings._stats_common and docs/research.md). Heavy libraries (pingouin, statsmodels) are
-imported only inside the functions that need them.
+why (see ratings._stats_common and docs/research.md). statsmodels (MixedLM, for the headline on
+few clusters and the multilevel block) is imported only inside the functions that need it.
 """
 
 from __future__ import annotations
