@@ -94,7 +94,7 @@ def instruments_list() -> None:
     """Every instrument, whether it can be shown, and the configured pairs."""
     from ratings import InstrumentError
 
-    from .services import instruments
+    from . import instruments_app as instruments
 
     app = app_ctx.app  # the app itself, not its proxy
     try:
@@ -131,7 +131,7 @@ def instruments_import(template_id: str, items_file: str, replace: bool) -> None
     """Complete a template with licensed item text into instance/instruments/."""
     from ratings import InstrumentError
 
-    from .services import instruments
+    from . import instruments_app as instruments
 
     app = app_ctx.app  # the app itself, not its proxy
     try:
@@ -163,7 +163,7 @@ def demo(dyads: int, sessions: int) -> None:
             "researcher account and fake consented data to research"
         )
 
-    settings = Settings.of(current_app.config)
+    settings = Settings.from_app(app_ctx.app)  # the app itself, not its proxy
     created = demo_service.seed_accounts(db.session(), DEMO, settings)
     creds = Path(current_app.instance_path) / "demo-credentials.txt"
     if created:

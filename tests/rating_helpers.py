@@ -5,9 +5,10 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
+from teletherapy import instruments_app as instruments
 from teletherapy.extensions import db
 from teletherapy.models import AuditEvent, Rating, TherapySession, User
-from teletherapy.services import instruments, scheduling
+from teletherapy.services import scheduling
 
 from .helpers import session_for
 

@@ -30,7 +30,7 @@ APP = create_app(
 with APP.app_context():
     from teletherapy.services import demo
 
-    demo.seed_history(db.session, Settings.of(APP.config), dyads=3, sessions=4)
+    demo.seed_history(db.session, Settings.from_app(APP), dyads=3, sessions=4)
     accounts.create_user(
         db.session,
         email="fuzz-researcher@example.org",

@@ -258,7 +258,7 @@ def _dyad(
 ) -> int:
     therapist, client = people
     forms = instruments.pair(
-        therapist.instrument_pair or settings.default_instrument_pair
+        settings, therapist.instrument_pair or settings.default_instrument_pair
     )
     c_level, t_level = _course(rng, m, dyad)
     last_end = datetime.now(UTC).replace(
@@ -290,12 +290,12 @@ def _dyad(
         medium = _medium(rng, modality, poor)
         for who, perspective in ((client, "client"), (therapist, "therapist")):
             form = forms.form(perspective)
-            shown = instruments.for_modality(form, modality)
+            shown = instruments.for_modality(form, modality, settings)
             answers = _answers(rng, shown, levels[perspective], medium[perspective])
             meta = None
             if perspective == "therapist" and forms.meta and rng.random() < PREDICTED:
                 guess = _guess(rng, levels, dyad.style[1])
-                meta_form = instruments.for_modality(forms.meta, modality)
+                meta_form = instruments.for_modality(forms.meta, modality, settings)
                 meta = _answers(rng, meta_form, guess, medium["client"]) or None
             db.add(_rating(row, who, perspective, form, answers, meta, rng))
             count += 1
