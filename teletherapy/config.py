@@ -34,7 +34,7 @@ def _no_registry() -> Registry:
 class Settings:
     """The configuration services take as an argument instead of reading app.config
     (rating_submission, blinding, consent, accounts, demo, instruments; pyproject's
-    import-linter contract lists the services that still read it)."""
+    import-linter contract keeps Flask out of services/)."""
 
     rating_window: timedelta  # RATING_WINDOW_HOURS
     default_instrument_pair: str  # DEFAULT_INSTRUMENT_PAIR

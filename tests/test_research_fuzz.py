@@ -14,7 +14,7 @@ from schemathesis.checks import not_a_server_error, status_code_conformance
 from teletherapy import create_app
 from teletherapy.config import Settings
 from teletherapy.extensions import db, make_engine
-from teletherapy.services import accounts, migrations
+from teletherapy.services import accounts, audit, migrations
 
 PASSWORD = "fuzzing password 123"
 _DB = os.path.join(tempfile.mkdtemp(prefix="tt-research-fuzz-"), "fuzz.sqlite")
@@ -39,6 +39,7 @@ with APP.app_context():
         password=PASSWORD,
         actor_id=None,
         hash_method=Settings.of(APP.config).password_hash_method,
+        origin=audit.CLI,
     )
 _TOKEN = (
     APP.test_client()

@@ -115,7 +115,9 @@ def seed(
         if _has_history(db, therapist, client):
             continue
         if not accounts.in_caseload(db, therapist.id, client.id):
-            accounts.add_to_caseload(db, therapist, client, actor_id=None)
+            accounts.add_to_caseload(
+                db, therapist, client, actor_id=None, origin=audit.CLI
+            )
         rng = np.random.default_rng([SEED, k])
         dyad = Dyad(effects[k], styles[k % n_therapists], k in ruptured)
         rows = _dyad(db, rng, (therapist, client), sessions, k, dyad, settings)
@@ -131,6 +133,7 @@ def seed(
             dyads=added["dyads"],
             sessions=added["sessions"],
             ratings=added["ratings"],
+            origin=audit.CLI,
         )
         db.commit()
     return added
@@ -173,6 +176,7 @@ def _person(db: Session, role: str, index: int, settings: Settings) -> User:
         password=_unused(),
         actor_id=None,
         hash_method=settings.password_hash_method,
+        origin=audit.CLI,
     )
 
 

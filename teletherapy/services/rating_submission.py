@@ -146,6 +146,7 @@ def open_form(
     *,
     now: datetime | None = None,
     record: bool = True,
+    origin: str | None,
 ) -> RatingForm:
     """The caller's rating form and its status; audited as a read (health data)."""
     session = session_for(tx, user, session_id)
@@ -178,6 +179,7 @@ def open_form(
             session.id,
             status=status,
             revealed=revealed is not None,
+            origin=origin,
         )
         tx.commit()
     return RatingForm(
@@ -249,6 +251,7 @@ def submit(
     settings: Settings,
     *,
     now: datetime | None = None,
+    origin: str | None,
 ) -> Rating:
     """Store the caller's rating once. ``body`` is what was posted (the API's JSON
     object, or the page's answers under the same two names), read only here. After
@@ -270,7 +273,9 @@ def submit(
     # Checked above: item id -> integer within range, for both maps.
     answers = cast(dict[str, int], body["answers"])
     meta_answers = cast(dict[str, int] | None, body.get("meta_answers"))
-    return _insert(tx, user, session, perspective, forms.full, answers, meta_answers)
+    return _insert(
+        tx, user, session, perspective, forms.full, answers, meta_answers, origin=origin
+    )
 
 
 def _already() -> Conflict:
@@ -288,6 +293,8 @@ def _insert(
     form: Instrument,
     answers: dict[str, int],
     meta_answers: dict[str, int] | None,
+    *,
+    origin: str | None,
 ) -> Rating:
     scores = score(form, answers)
     row = Rating(
@@ -313,6 +320,7 @@ def _insert(
             perspective=perspective,
             instrument_id=form.id,
             instrument_version=form.version,
+            origin=origin,
         )
         tx.commit()
     except IntegrityError:
