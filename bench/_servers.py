@@ -224,7 +224,7 @@ def prepare_database(
     from teletherapy.config import Settings
     from teletherapy.extensions import db
     from teletherapy.models import User
-    from teletherapy.services import accounts, migrations, scheduling, tokens
+    from teletherapy.services import accounts, audit, migrations, scheduling, tokens
 
     migrations.upgrade(database_url)
     app = _bench_app(database_url)
@@ -240,11 +240,14 @@ def prepare_database(
                     password=PASSWORD,
                     actor_id=None,
                     hash_method=Settings.of(app.config).password_hash_method,
+                    origin=audit.CLI,
                 )
                 for role in ("therapist", "client")
             ]
             therapist, client = (db.session.get_one(User, p.id) for p in people)
-            accounts.add_to_caseload(db.session(), therapist, client, None)
+            accounts.add_to_caseload(
+                db.session(), therapist, client, None, origin=audit.CLI
+            )
             s = scheduling.schedule(
                 db.session(),
                 therapist,
@@ -252,14 +255,19 @@ def prepare_database(
                 modality=modality,
                 scheduled_start=datetime.now(UTC) + timedelta(minutes=5),
                 duration_minutes=50,
+                origin=audit.CLI,
             )
             out.append(
                 {
                     "session_id": s.id,
                     "therapist_id": therapist.id,
                     "client_id": client.id,
-                    "therapist_token": tokens.issue(db.session(), therapist, 24)[0],
-                    "client_token": tokens.issue(db.session(), client, 24)[0],
+                    "therapist_token": tokens.issue(
+                        db.session(), therapist, 24, origin=audit.CLI
+                    )[0],
+                    "client_token": tokens.issue(
+                        db.session(), client, 24, origin=audit.CLI
+                    )[0],
                 }
             )
     assert db.engine is not None  # the app context bound it

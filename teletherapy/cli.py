@@ -14,7 +14,7 @@ from .config import Settings
 from .extensions import db
 from .private_files import write_private
 from .research import cli as research_cli
-from .services import accounts, migrations
+from .services import accounts, audit, migrations
 from .services.errors import ServiceError
 
 db_cli = AppGroup("db", help="Database schema.")
@@ -69,6 +69,7 @@ def users_create(role: str, email: str, name: str, password_stdin: bool) -> None
             password=password,
             actor_id=None,
             hash_method=Settings.of(current_app.config).password_hash_method,
+            origin=audit.CLI,
         )
     except ServiceError as exc:
         _fail(exc)
@@ -83,7 +84,9 @@ def caseload_add(therapist_email: str, client_email: str) -> None:
     try:
         therapist = accounts.user_by_email(db.session(), therapist_email)
         client = accounts.user_by_email(db.session(), client_email)
-        accounts.add_to_caseload(db.session(), therapist, client, actor_id=None)
+        accounts.add_to_caseload(
+            db.session(), therapist, client, actor_id=None, origin=audit.CLI
+        )
     except ServiceError as exc:
         _fail(exc)
     click.echo(f"{client.email} is in {therapist.email}'s caseload")
@@ -94,7 +97,7 @@ def instruments_list() -> None:
     """Every instrument, whether it can be shown, and the configured pairs."""
     from ratings import InstrumentError
 
-    from .services import instruments
+    from . import instruments_app as instruments
 
     app = app_ctx.app  # the app itself, not its proxy
     try:
@@ -131,7 +134,7 @@ def instruments_import(template_id: str, items_file: str, replace: bool) -> None
     """Complete a template with licensed item text into instance/instruments/."""
     from ratings import InstrumentError
 
-    from .services import instruments
+    from . import instruments_app as instruments
 
     app = app_ctx.app  # the app itself, not its proxy
     try:
@@ -163,7 +166,7 @@ def demo(dyads: int, sessions: int) -> None:
             "researcher account and fake consented data to research"
         )
 
-    settings = Settings.of(current_app.config)
+    settings = Settings.from_app(app_ctx.app)  # the app itself, not its proxy
     created = demo_service.seed_accounts(db.session(), DEMO, settings)
     creds = Path(current_app.instance_path) / "demo-credentials.txt"
     if created:

@@ -3,13 +3,16 @@
 import os
 import secrets
 import tomllib
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from flask import Config, Flask, current_app
+from flask import Config, Flask
+from flask.globals import app_ctx
+
+from ratings import Registry
 
 from . import paths
 
@@ -20,11 +23,18 @@ class ConfigError(RuntimeError):
     """The deployment's configuration cannot be used; the message says what to change."""
 
 
+def _no_registry() -> Registry:
+    raise RuntimeError(
+        "these Settings were built without the instrument registry: "
+        "use Settings.from_app(app) or config.settings()"
+    )
+
+
 @dataclass(frozen=True)
 class Settings:
     """The configuration services take as an argument instead of reading app.config
-    (rating_submission, blinding, consent, accounts, demo; pyproject's import-linter
-    contract lists the services that still read it)."""
+    (rating_submission, blinding, consent, accounts, demo, instruments; pyproject's
+    import-linter contract keeps Flask out of services/)."""
 
     rating_window: timedelta  # RATING_WINDOW_HOURS
     default_instrument_pair: str  # DEFAULT_INSTRUMENT_PAIR
@@ -33,22 +43,48 @@ class Settings:
     # PASSWORD_HASH_METHOD: Werkzeug's scrypt (n=2**15, r=8, p=1) unless the test
     # config lowers the work factor
     password_hash_method: str
+    # INSTRUMENT_PAIRS: pair id -> {"client": form id, "therapist": form id}
+    instrument_pairs: Mapping[str, Any] = field(default_factory=dict)
+    therapist_meta_perception: bool = True  # THERAPIST_META_PERCEPTION
+    in_person_omit_subscales: frozenset[str] = frozenset()  # IN_PERSON_OMIT_SUBSCALES
+    # The app's instrument registry, loaded (and cached per app) on the first call,
+    # so a request that shows no form never loads it; raises InstrumentError.
+    instrument_registry: Callable[[], Registry] = _no_registry
 
     @classmethod
-    def of(cls, config: Mapping[str, Any]) -> "Settings":
+    def of(
+        cls,
+        config: Mapping[str, Any],
+        registry: Callable[[], Registry] = _no_registry,
+    ) -> "Settings":
         return cls(
             rating_window=timedelta(hours=float(config["RATING_WINDOW_HOURS"])),
             default_instrument_pair=str(config["DEFAULT_INSTRUMENT_PAIR"]),
             reveal_policy=str(config.get("RATING_REVEAL_POLICY", "blind")),
             consent_version=str(config["CONSENT_VERSION"]),
             password_hash_method=str(config.get("PASSWORD_HASH_METHOD", "scrypt")),
+            instrument_pairs=dict(config.get("INSTRUMENT_PAIRS", {})),
+            therapist_meta_perception=bool(
+                config.get("THERAPIST_META_PERCEPTION", True)
+            ),
+            in_person_omit_subscales=frozenset(
+                config.get("IN_PERSON_OMIT_SUBSCALES", [])
+            ),
+            instrument_registry=registry,
         )
+
+    @classmethod
+    def from_app(cls, app: Flask) -> "Settings":
+        """The settings of this app, with its instrument registry."""
+        from . import instruments_app
+
+        return cls.of(app.config, lambda: instruments_app.registry(app))
 
 
 def settings() -> Settings:
     """The current app's Settings, built per call: a config changed after start
     (as tests do) is what the next request sees."""
-    return Settings.of(current_app.config)
+    return Settings.from_app(app_ctx.app)  # the app itself, not its proxy
 
 
 def load(app: Flask, test_config: dict[str, Any] | None) -> None:

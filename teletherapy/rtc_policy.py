@@ -117,7 +117,7 @@ class RtcPolicy:
         )
 
     def mark_live(self, session_id: str) -> None:
-        scheduling.mark_live(db.session(), session_id)
+        scheduling.mark_live(db.session(), session_id, origin=web_auth.origin())
 
     def chat_history(
         self, principal: Principal, session_id: str
@@ -125,7 +125,14 @@ class RtcPolicy:
         row = db.session.get(TherapySession, session_id)
         if row is None:
             return []
-        audit.write(db.session(), "chat.read", principal.user_id, "session", session_id)
+        audit.write(
+            db.session(),
+            "chat.read",
+            principal.user_id,
+            "session",
+            session_id,
+            origin=web_auth.origin(),
+        )
         return [
             serialize.message(
                 m, row.participant_role(m.sender_id) or "client"
@@ -177,7 +184,9 @@ class RtcPolicy:
     ) -> Mapping[str, str] | Denied:
         user = db.session.get_one(User, principal.user_id)  # never deleted
         try:
-            row = scheduling.end(db.session(), user, session_id)
+            row = scheduling.end(
+                db.session(), user, session_id, origin=web_auth.origin()
+            )
         except ServiceError as exc:
             code = {403: "forbidden", 404: "not_found"}.get(
                 exc.status, "session_closed"

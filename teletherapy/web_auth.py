@@ -10,6 +10,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    has_request_context,
     redirect,
     request,
     session,
@@ -20,7 +21,7 @@ from flask_login import AnonymousUserMixin, current_user, logout_user
 
 from .extensions import db, login_manager
 from .models import ApiToken, User
-from .services import tokens
+from .services import audit, tokens
 
 
 def init_app(app: Flask) -> None:
@@ -32,6 +33,13 @@ def init_app(app: Flask) -> None:
     login_manager.user_loader(load_user)
     login_manager.unauthorized_handler(_unauthorized)
     app.before_request(enforce_timeouts)
+
+
+def origin() -> str | None:
+    """Where the current call comes from, for audit rows (services/audit.py): the
+    client's own address behind TRUSTED_PROXY_HOPS proxies (in a socket event, its
+    connection's), or audit.CLI outside a request."""
+    return request.remote_addr if has_request_context() else audit.CLI
 
 
 def is_api_request() -> bool:

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 from teletherapy.config import Settings
 from teletherapy.extensions import db
 from teletherapy.models import TherapySession, User
-from teletherapy.services import accounts, scheduling
+from teletherapy.services import accounts, audit, scheduling
 
 PASSWORD = "correct horse battery staple"
 
@@ -24,6 +24,7 @@ def new_user(  # type: ignore[no-untyped-def]
             password=PASSWORD,
             actor_id=None,
             hash_method=Settings.of(app.config).password_hash_method,
+            origin=audit.CLI,
         )
 
 
@@ -35,6 +36,7 @@ def pair(app, make_user) -> tuple[User, User]:  # type: ignore[no-untyped-def]
             db.session.get(User, therapist.id),
             db.session.get(User, client.id),
             None,
+            origin=audit.CLI,
         )
     return therapist, client
 
@@ -50,4 +52,5 @@ def session_for(
             modality=modality,
             scheduled_start=datetime.now(UTC) + timedelta(hours=1),
             duration_minutes=50,
+            origin=audit.CLI,
         )

@@ -5,9 +5,10 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
+from teletherapy import instruments_app as instruments
 from teletherapy.extensions import db
 from teletherapy.models import AuditEvent, Rating, TherapySession, User
-from teletherapy.services import instruments, scheduling
+from teletherapy.services import audit, scheduling
 
 from .helpers import session_for
 
@@ -21,11 +22,16 @@ def ended_session(app, therapist: User, client: User, modality: str = "video") -
     with app.app_context():
         if modality == "in_person":
             scheduling.start_in_person(
-                db.session, db.session.get(User, therapist.id), row.id
+                db.session,
+                db.session.get(User, therapist.id),
+                row.id,
+                origin=audit.CLI,
             )
         else:
-            scheduling.mark_live(db.session, row.id)
-        scheduling.end(db.session, db.session.get(User, therapist.id), row.id)
+            scheduling.mark_live(db.session, row.id, origin=audit.CLI)
+        scheduling.end(
+            db.session, db.session.get(User, therapist.id), row.id, origin=audit.CLI
+        )
     return row.id
 
 

@@ -11,6 +11,7 @@ from typing import Any
 from flask import url_for
 from sqlalchemy import select
 
+from teletherapy import config, instruments_app
 from teletherapy.extensions import db
 from teletherapy.live import rating_url
 from teletherapy.models import ApiToken, ChatMessage, Rating, TherapySession, User
@@ -192,9 +193,14 @@ def test_every_non_research_response_keeps_its_bytes(app, client, make_user):  #
     body = pending_form.get_json()
     with app.test_request_context():
         p = db.session.get(TherapySession, pending_sid)
-        registry = instruments.registry()
-        shown = instruments.for_modality(registry.latest("dta-t"), "in_person")
-        meta = instruments.for_modality(registry.latest("dta-meta"), "in_person")
+        registry = instruments_app.registry()
+        settings = config.settings()
+        shown = instruments.for_modality(
+            registry.latest("dta-t"), "in_person", settings
+        )
+        meta = instruments.for_modality(
+            registry.latest("dta-meta"), "in_person", settings
+        )
         _same(
             app,
             pending_form,

@@ -25,7 +25,7 @@ from schemathesis.specs.openapi.checks import (
 from teletherapy import create_app
 from teletherapy.config import Settings
 from teletherapy.extensions import db, make_engine
-from teletherapy.services import accounts, migrations
+from teletherapy.services import accounts, audit, migrations
 
 PASSWORD = "fuzzing password 123"
 _URL = "sqlite:///" + os.path.join(tempfile.mkdtemp(prefix="tt-fuzz-"), "fuzz.sqlite")
@@ -47,6 +47,7 @@ with APP.app_context():
         password=PASSWORD,
         actor_id=None,
         hash_method=Settings.of(APP.config).password_hash_method,
+        origin=audit.CLI,
     )
 TOKEN = (
     APP.test_client()

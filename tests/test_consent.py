@@ -10,7 +10,7 @@ from teletherapy import create_app
 from teletherapy.config import Settings
 from teletherapy.extensions import db
 from teletherapy.models import ResearchConsent
-from teletherapy.services import accounts
+from teletherapy.services import accounts, audit
 
 from .conftest import PASSWORD
 from .research_helpers import audit_actions, consent, history, rated_session
@@ -236,6 +236,7 @@ def test_consent_form_needs_its_csrf_token(database_url, tmp_path):
                 password=PASSWORD,
                 actor_id=None,
                 hash_method=Settings.of(app.config).password_hash_method,
+                origin=audit.CLI,
             )
         c = app.test_client()
         login = c.get("/login").get_data(as_text=True)

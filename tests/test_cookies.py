@@ -15,7 +15,7 @@ import pytest
 from teletherapy import create_app
 from teletherapy.config import Settings
 from teletherapy.extensions import db
-from teletherapy.services import accounts
+from teletherapy.services import accounts, audit
 
 from .conftest import PASSWORD
 
@@ -45,6 +45,7 @@ def production(database_url, tmp_path, monkeypatch):  # type: ignore[no-untyped-
             password=PASSWORD,
             actor_id=None,
             hash_method=Settings.of(app.config).password_hash_method,
+            origin=audit.CLI,
         )
     yield app
     db.session.remove()

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from teletherapy.services import instruments
+from teletherapy import instruments_app as instruments
 
 from .helpers import pair
 from .rating_helpers import ended_session, rating_path

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from sqlalchemy import func, select
 
+from teletherapy import instruments_app as instruments
 from teletherapy.extensions import db
 from teletherapy.models import (
     AuditEvent,
@@ -16,7 +17,6 @@ from teletherapy.models import (
     TherapySession,
     User,
 )
-from teletherapy.services import instruments
 
 from .helpers import pair
 from .rating_helpers import FIXTURES, REPO, ended_session, rating_path

@@ -7,9 +7,9 @@ import time_machine
 from sqlalchemy import select
 
 from ratings import score
+from teletherapy import instruments_app as instruments
 from teletherapy.extensions import db
 from teletherapy.models import AuditEvent, Rating, TherapySession, User
-from teletherapy.services import instruments
 
 from .helpers import pair, session_for
 from .rating_helpers import (

@@ -14,7 +14,7 @@ from schemathesis.checks import not_a_server_error, status_code_conformance
 from teletherapy import create_app
 from teletherapy.config import Settings
 from teletherapy.extensions import db, make_engine
-from teletherapy.services import accounts, migrations
+from teletherapy.services import accounts, audit, migrations
 
 PASSWORD = "fuzzing password 123"
 _DB = os.path.join(tempfile.mkdtemp(prefix="tt-research-fuzz-"), "fuzz.sqlite")
@@ -30,7 +30,7 @@ APP = create_app(
 with APP.app_context():
     from teletherapy.services import demo
 
-    demo.seed_history(db.session, Settings.of(APP.config), dyads=3, sessions=4)
+    demo.seed_history(db.session, Settings.from_app(APP), dyads=3, sessions=4)
     accounts.create_user(
         db.session,
         email="fuzz-researcher@example.org",
@@ -39,6 +39,7 @@ with APP.app_context():
         password=PASSWORD,
         actor_id=None,
         hash_method=Settings.of(APP.config).password_hash_method,
+        origin=audit.CLI,
     )
 _TOKEN = (
     APP.test_client()

@@ -14,10 +14,11 @@ from sqlalchemy import select
 
 import signaling
 from signaling.policy import Denied
+from teletherapy import web_auth
 from teletherapy.extensions import db
 from teletherapy.models import ApiToken, ChatMessage, User
 from teletherapy.rtc_policy import RtcPolicy
-from teletherapy.services import accounts, chat, tokens
+from teletherapy.services import accounts, audit, chat, tokens
 
 from .conftest import PASSWORD
 from .helpers import pair, session_for
@@ -111,7 +112,7 @@ def test_join_rechecks_a_token_revoked_elsewhere(app, client, talk):
     sock.emit("leave", {"session_id": s.id}, namespace=NS, callback=True)
     with app.app_context():  # revoked without the view: no disconnect was sent
         row = db.session.scalar(select(ApiToken).where(ApiToken.user_id == patient.id))
-        tokens.revoke(db.session, row)
+        tokens.revoke(db.session, row, origin=audit.CLI)
     ack = _join(sock, s.id)
     assert ack["ok"] is False and ack["error"]["code"] == "unauthenticated"
     assert "chat" not in ack
@@ -147,7 +148,11 @@ def test_the_policy_rechecks_revoked_and_expired_tokens(app, client, make_user):
             clock.shift(timedelta(hours=app.config["TOKEN_TTL_HOURS"]))
             expired = policy.check_credential(principal)
             clock.shift(timedelta(hours=-1))
-            tokens.revoke(db.session, db.session.get(ApiToken, _token_id(principal)))
+            tokens.revoke(
+                db.session,
+                db.session.get(ApiToken, _token_id(principal)),
+                origin=web_auth.origin(),
+            )
             revoked = policy.check_credential(principal)
     # past expires_at signaling itself refuses (session_expired) before asking
     assert isinstance(expired, Denied) and expired.code == "signed_out"

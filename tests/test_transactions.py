@@ -40,14 +40,20 @@ def test_duplicate_key_mid_transaction_leaves_nothing_behind(app, make_user):
         t, c = db.session.get(User, therapist.id), db.session.get(User, patient.id)
         with pytest.raises(Exception, match="already"):
             accounts.add_to_caseload(
-                db.session, t, c, None
+                db.session,
+                t,
+                c,
+                None,
+                origin=audit.CLI,
             )  # UNIQUE (therapist, client)
         assert (
             db.session.scalar(select(func.count()).select_from(CaseloadAssignment)) == 1
         )
         assert db.session.scalar(select(func.count()).select_from(AuditEvent)) == before
         t = db.session.get(User, therapist.id)
-        accounts.add_to_caseload(db.session, t, db.session.get(User, other.id), None)
+        accounts.add_to_caseload(
+            db.session, t, db.session.get(User, other.id), None, origin=audit.CLI
+        )
         assert (
             db.session.scalar(select(func.count()).select_from(CaseloadAssignment)) == 2
         )

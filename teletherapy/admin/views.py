@@ -20,6 +20,7 @@ from wtforms import SelectChoice
 
 import signaling
 
+from .. import web_auth
 from ..config import settings
 from ..extensions import db
 from ..models import AuditEvent, CaseloadAssignment, User
@@ -74,6 +75,7 @@ def create_user() -> ResponseReturnValue:
                 password=form.password.data,
                 actor_id=current_user.id,
                 hash_method=settings().password_hash_method,
+                origin=web_auth.origin(),
             )
             flash(f"Account created for {form.email.data}.", "info")
         except ServiceError as exc:
@@ -97,7 +99,9 @@ def set_active(user_id: str, value: int) -> ResponseReturnValue:
         return redirect(url_for("admin.index"))
     if not value:
         tokens.revoke_all(db.session(), user.id)
-    accounts.set_active(db.session(), user, bool(value), current_user.id)
+    accounts.set_active(
+        db.session(), user, bool(value), current_user.id, origin=web_auth.origin()
+    )
     if not value:
         signaling.disconnect_user(user.id)
     flash(f"{user.display_name} is now {'active' if value else 'deactivated'}.", "info")
@@ -114,6 +118,7 @@ def assign() -> ResponseReturnValue:
                 accounts.get_user(db.session(), form.therapist_id.data),
                 accounts.get_user(db.session(), form.client_id.data),
                 current_user.id,
+                origin=web_auth.origin(),
             )
             flash("Client added to the caseload.", "info")
         except ServiceError as exc:
@@ -163,7 +168,14 @@ def audit_log() -> ResponseReturnValue:
         _audit_query(request.args).limit(AUDIT_PAGE + 1).offset((page - 1) * AUDIT_PAGE)
     )
     rows = list(db.session.scalars(stmt))
-    audit.write(db.session(), "audit.read", current_user.id, "audit", None)
+    audit.write(
+        db.session(),
+        "audit.read",
+        current_user.id,
+        "audit",
+        None,
+        origin=web_auth.origin(),
+    )
     return render_template(
         "admin/audit.html",
         rows=rows[:AUDIT_PAGE],
@@ -176,7 +188,14 @@ def audit_log() -> ResponseReturnValue:
 @bp.get("/audit.csv")
 def audit_export() -> ResponseReturnValue:
     stmt = _audit_query(request.args).order_by(None).order_by(AuditEvent.id)
-    audit.write(db.session(), "audit.export", current_user.id, "audit", None)
+    audit.write(
+        db.session(),
+        "audit.export",
+        current_user.id,
+        "audit",
+        None,
+        origin=web_auth.origin(),
+    )
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(AUDIT_COLUMNS)

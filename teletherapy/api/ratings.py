@@ -2,6 +2,7 @@
 
 from flask.typing import ResponseReturnValue
 
+from .. import web_auth
 from ..config import settings
 from ..extensions import db
 from ..services import rating_submission
@@ -20,7 +21,9 @@ from .schemas import PendingList, RatingCreated, RatingFormOut, RatingSubmit
     errors=(403, 404, 409),
 )
 def rating_detail(session_id: str) -> ResponseReturnValue:
-    form = rating_submission.open_form(db.session(), caller(), session_id, settings())
+    form = rating_submission.open_form(
+        db.session(), caller(), session_id, settings(), origin=web_auth.origin()
+    )
     return serialize.json(serialize.rating_form(form))
 
 
@@ -39,7 +42,9 @@ def rating_submit(session_id: str) -> ResponseReturnValue:
     session = rating_submission.session_for(db.session(), user, session_id)
     # Read once, by the service: the items can only be checked against the form.
     body = json_object()
-    row = rating_submission.submit(db.session(), user, session, body, settings())
+    row = rating_submission.submit(
+        db.session(), user, session, body, settings(), origin=web_auth.origin()
+    )
     return serialize.json(RatingCreated(rating=serialize.rating(row))), 201
 
 

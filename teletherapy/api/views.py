@@ -5,7 +5,7 @@ from flask.typing import ResponseReturnValue
 
 import signaling
 
-from .. import live
+from .. import live, web_auth
 from ..auth import sign_in
 from ..extensions import db, limiter
 from ..services import audit, chat, scheduling, tokens
@@ -46,7 +46,12 @@ def token_create() -> ResponseReturnValue:
     user = sign_in.check(body.email, body.password)
     if user is None:
         abort(401, description="e-mail or password is wrong, or sign-in is paused")
-    token, row = tokens.issue(db.session(), user, current_app.config["TOKEN_TTL_HOURS"])
+    token, row = tokens.issue(
+        db.session(),
+        user,
+        current_app.config["TOKEN_TTL_HOURS"],
+        origin=web_auth.origin(),
+    )
     return serialize.json(
         TokenOut(token=token, expires_at=row.expires_at, user=serialize.user(user))
     )
@@ -58,7 +63,7 @@ def token_delete() -> ResponseReturnValue:
     if row is None:
         abort(401)
     credential = tokens.credential(row)
-    tokens.revoke(db.session(), row)
+    tokens.revoke(db.session(), row, origin=web_auth.origin())
     signaling.disconnect_credential(credential)  # its sockets close too
     return "", 204
 
@@ -96,7 +101,9 @@ def sessions_list() -> ResponseReturnValue:
 )
 def sessions_create() -> ResponseReturnValue:
     body = parse(SessionCreate)
-    row = scheduling.schedule(db.session(), caller(), **body.model_dump())
+    row = scheduling.schedule(
+        db.session(), caller(), **body.model_dump(), origin=web_auth.origin()
+    )
     return serialize.json(serialize.session(row)), 201
 
 
@@ -110,7 +117,14 @@ def sessions_create() -> ResponseReturnValue:
 )
 def session_detail(session_id: str) -> ResponseReturnValue:
     row = scheduling.for_participant(db.session(), caller(), session_id)
-    audit.write(db.session(), "session.read", caller().id, "session", row.id)
+    audit.write(
+        db.session(),
+        "session.read",
+        caller().id,
+        "session",
+        row.id,
+        origin=web_auth.origin(),
+    )
     return serialize.json(serialize.session(row))
 
 
@@ -123,7 +137,7 @@ def session_detail(session_id: str) -> ResponseReturnValue:
     errors=(403, 404, 409),
 )
 def session_end(session_id: str) -> ResponseReturnValue:
-    row = scheduling.end(db.session(), caller(), session_id)
+    row = scheduling.end(db.session(), caller(), session_id, origin=web_auth.origin())
     live.notify_ended(row)
     return serialize.json(serialize.session(row))
 
@@ -137,7 +151,9 @@ def session_end(session_id: str) -> ResponseReturnValue:
     errors=(403, 404, 409),
 )
 def session_start(session_id: str) -> ResponseReturnValue:
-    row = scheduling.start_in_person(db.session(), caller(), session_id)
+    row = scheduling.start_in_person(
+        db.session(), caller(), session_id, origin=web_auth.origin()
+    )
     return serialize.json(serialize.session(row))
 
 
@@ -150,7 +166,9 @@ def session_start(session_id: str) -> ResponseReturnValue:
     errors=(403, 404, 409),
 )
 def session_cancel(session_id: str) -> ResponseReturnValue:
-    row = scheduling.cancel(db.session(), caller(), session_id)
+    row = scheduling.cancel(
+        db.session(), caller(), session_id, origin=web_auth.origin()
+    )
     return serialize.json(serialize.session(row))
 
 
@@ -168,7 +186,9 @@ def session_messages(session_id: str) -> ResponseReturnValue:
     row = scheduling.for_participant(db.session(), user, session_id)
     limit, offset = page_args()
     msgs = chat.history(db.session(), row.id, limit=limit + 1, offset=offset)
-    audit.write(db.session(), "chat.read", user.id, "session", row.id)
+    audit.write(
+        db.session(), "chat.read", user.id, "session", row.id, origin=web_auth.origin()
+    )
     items = [
         serialize.message(m, row.participant_role(m.sender_id) or "client")
         for m in msgs

@@ -2,6 +2,7 @@
 
 from flask import Response, current_app, g, request
 
+from .. import web_auth
 from ..config import settings
 from ..extensions import db, limiter
 from ..models import User
@@ -21,6 +22,7 @@ def check(email: str, password: str) -> User | None:
         address,
         policy,
         settings().password_hash_method,
+        origin=web_auth.origin(),
     )
     g.sign_in_failure_counted = result.counted
     return result.user

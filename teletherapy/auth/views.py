@@ -18,6 +18,7 @@ from flask_login import current_user, login_user, logout_user
 
 import signaling
 
+from .. import web_auth
 from ..extensions import db, limiter
 from ..services import accounts, audit
 from ..services.errors import Invalid
@@ -51,7 +52,14 @@ def login() -> ResponseReturnValue:
             session.clear()  # a new session at login: no fixation
             login_user(user)
             start_session_clock()
-            audit.write(db.session(), "login", user.id, "user", user.id)
+            audit.write(
+                db.session(),
+                "login",
+                user.id,
+                "user",
+                user.id,
+                origin=web_auth.origin(),
+            )
             return redirect(_safe_next(request.args.get("next")))
         flash(
             "That e-mail and password do not match an active account, or sign-in "
@@ -65,7 +73,7 @@ def login() -> ResponseReturnValue:
 @bp.post("/logout")
 def logout() -> ResponseReturnValue:
     user = current_user._get_current_object()
-    accounts.sign_out(db.session(), user)
+    accounts.sign_out(db.session(), user, origin=web_auth.origin())
     logout_user()
     session.clear()
     signaling.disconnect_user(user.id)
@@ -79,7 +87,9 @@ def settings() -> ResponseReturnValue:
     form.timezone.choices = sorted(available_timezones())
     if form.validate_on_submit():
         try:
-            accounts.set_timezone(db.session(), current_user, form.timezone.data)
+            accounts.set_timezone(
+                db.session(), current_user, form.timezone.data, origin=web_auth.origin()
+            )
         except Invalid as exc:
             flash(exc.message, "error")
         else:

@@ -10,6 +10,7 @@ from flask import jsonify
 from flask.typing import ResponseReturnValue
 from pydantic import AwareDatetime, BaseModel, Field
 
+from .. import web_auth
 from ..api import bp, caller, parse
 from ..api.docs import route
 from ..api.schemas import Strict
@@ -77,5 +78,12 @@ def consent_detail() -> ResponseReturnValue:
 def consent_update() -> ResponseReturnValue:
     user = caller()
     body = parse(ConsentUpdate)
-    state = consent.decide(db.session(), user, body.research, body.version, settings())
+    state = consent.decide(
+        db.session(),
+        user,
+        body.research,
+        body.version,
+        settings(),
+        origin=web_auth.origin(),
+    )
     return jsonify(consent_out(state))

@@ -5,6 +5,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from jinja2 import TemplateNotFound
 
+from .. import web_auth
 from ..config import settings
 from ..extensions import db
 from ..services import consent
@@ -51,7 +52,14 @@ def update() -> ResponseReturnValue:
         return redirect(url_for(".index"), 303)
     give = form.decision.data == "give"
     try:
-        consent.decide(db.session(), current_user, give, form.version.data, settings())
+        consent.decide(
+            db.session(),
+            current_user,
+            give,
+            form.version.data,
+            settings(),
+            origin=web_auth.origin(),
+        )
     except Invalid:
         flash(
             "The consent text changed while the page was open. Please read it again.",

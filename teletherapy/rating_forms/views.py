@@ -4,6 +4,7 @@ from flask import flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
+from .. import web_auth
 from ..config import settings
 from ..extensions import db
 from ..services import rating_submission
@@ -23,7 +24,11 @@ SETTLED = {
 def form(session_id: str) -> ResponseReturnValue:
     try:
         view = rating_submission.open_form(
-            db.session(), current_user, session_id, settings()
+            db.session(),
+            current_user,
+            session_id,
+            settings(),
+            origin=web_auth.origin(),
         )
     except ServiceError as exc:
         if exc.status == 404:
@@ -39,7 +44,14 @@ def submit(session_id: str) -> ResponseReturnValue:
     session = rating_submission.session_for(db.session(), current_user, session_id)
     body = posted_answers(request.form)
     try:
-        rating_submission.submit(db.session(), current_user, session, body, settings())
+        rating_submission.submit(
+            db.session(),
+            current_user,
+            session,
+            body,
+            settings(),
+            origin=web_auth.origin(),
+        )
     except Invalid as exc:
         return _invalid(session_id, exc)
     except ServiceError as exc:
@@ -53,7 +65,12 @@ def _invalid(session_id: str, exc: Invalid) -> tuple[str, int]:
     """The form again, with what was chosen and a plain message per question."""
     try:
         view = rating_submission.open_form(
-            db.session(), current_user, session_id, settings(), record=False
+            db.session(),
+            current_user,
+            session_id,
+            settings(),
+            record=False,
+            origin=web_auth.origin(),
         )
     except ServiceError as state:
         return _state(state.code, state.status)

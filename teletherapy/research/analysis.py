@@ -89,27 +89,52 @@ def analyse(
 
 
 def _record(
-    db: Session, action: str, actor_id: str | None, filters: Filters, **more: Any
+    db: Session,
+    action: str,
+    actor_id: str | None,
+    filters: Filters,
+    *,
+    origin: str | None,
+    **more: Any,
 ) -> None:
-    audit.record(db, action, actor_id, "research", None, **filters.as_args(), **more)
+    audit.record(
+        db,
+        action,
+        actor_id,
+        "research",
+        None,
+        origin=origin,
+        **filters.as_args(),
+        **more,
+    )
     db.commit()
 
 
 def summary(
-    db: Session, actor_id: str, filters: Filters, settings: ResearchSettings
+    db: Session,
+    actor_id: str,
+    filters: Filters,
+    settings: ResearchSettings,
+    *,
+    origin: str | None,
 ) -> dict[str, Any]:
     """GET /api/v1/research/summary: the complete analysis JSON (audited)."""
     rows = pair_rows(db, filters, settings)
-    _record(db, "research.summary", actor_id, filters, n_pairs=len(rows))
+    _record(db, "research.summary", actor_id, filters, n_pairs=len(rows), origin=origin)
     return analyse(rows, filters, settings, full=True)
 
 
 def pairs(
-    db: Session, actor_id: str, filters: Filters, settings: ResearchSettings
+    db: Session,
+    actor_id: str,
+    filters: Filters,
+    settings: ResearchSettings,
+    *,
+    origin: str | None,
 ) -> list[PairRow]:
     """GET /api/v1/research/pairs: every row (audited; the caller pages them)."""
     rows = pair_rows(db, filters, settings)
-    _record(db, "research.pairs", actor_id, filters, n_pairs=len(rows))
+    _record(db, "research.pairs", actor_id, filters, n_pairs=len(rows), origin=origin)
     return rows
 
 
@@ -129,13 +154,23 @@ def plot(
     settings: ResearchSettings,
     kind: str,
     fmt: str,
+    *,
+    origin: str | None,
 ) -> bytes:
     """One figure as SVG or PNG bytes; 404 for an unknown kind or format."""
     from ratings import plots
 
     plot_mimetype(kind, fmt)
     rows = pair_rows(db, filters, settings)
-    _record(db, "research.plot", actor_id, filters, kind=kind, n_pairs=len(rows))
+    _record(
+        db,
+        "research.plot",
+        actor_id,
+        filters,
+        kind=kind,
+        n_pairs=len(rows),
+        origin=origin,
+    )
     df = records_frame(records(rows))
     # Only the trajectories mark ruptures from the summary; the others need none.
     result = (
@@ -156,11 +191,18 @@ class Dashboard:
 
 
 def dashboard(
-    db: Session, actor_id: str, filters: Filters, settings: ResearchSettings
+    db: Session,
+    actor_id: str,
+    filters: Filters,
+    settings: ResearchSettings,
+    *,
+    origin: str | None,
 ) -> Dashboard:
     """The researcher's page: summary without the multilevel models, filter choices."""
     rows = pair_rows(db, filters, settings)
-    _record(db, "research.dashboard", actor_id, filters, n_pairs=len(rows))
+    _record(
+        db, "research.dashboard", actor_id, filters, n_pairs=len(rows), origin=origin
+    )
     return Dashboard(
         analyse(rows, filters, settings, full=False, max_events=DASHBOARD_EVENTS),
         len(rows),

@@ -8,6 +8,7 @@ from typing import Any
 from flask import Response, jsonify, request
 from flask.typing import ResponseReturnValue
 
+from .. import web_auth
 from ..api import bp, caller, page, page_args
 from ..api.docs import route
 from ..api.paging import PAGING
@@ -65,7 +66,9 @@ def research_pairs() -> ResponseReturnValue:
     user = caller()
     filters = parse_filters(request.args, extra=PAGING)
     limit, offset = page_args()
-    rows = research_analysis.pairs(db.session(), user.id, filters, settings())
+    rows = research_analysis.pairs(
+        db.session(), user.id, filters, settings(), origin=web_auth.origin()
+    )
     items = [pair_out(r) for r in rows[offset : offset + limit + 1]]
     return jsonify(page(items, limit, offset))
 
@@ -83,7 +86,9 @@ def research_summary() -> ResponseReturnValue:
     user = caller()
     filters = parse_filters(request.args)
     return jsonify(
-        research_analysis.summary(db.session(), user.id, filters, settings())
+        research_analysis.summary(
+            db.session(), user.id, filters, settings(), origin=web_auth.origin()
+        )
     )
 
 
@@ -100,7 +105,9 @@ def research_export_csv() -> ResponseReturnValue:
     user = caller()
     filters = parse_filters(request.args, extra=("shape",))
     shape = research_export.parse_shape(request.args.get("shape"))
-    body = research_export.export_csv(db.session(), user.id, filters, settings(), shape)
+    body = research_export.export_csv(
+        db.session(), user.id, filters, settings(), shape, origin=web_auth.origin()
+    )
     headers = {"Content-Disposition": f"attachment; filename=research-{shape}.csv"}
     return Response(body, mimetype="text/csv", headers=headers)
 

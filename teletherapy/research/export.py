@@ -117,11 +117,15 @@ def export_csv(
     filters: Filters,
     settings: ResearchSettings,
     shape: str,
+    *,
+    origin: str | None,
 ) -> str:
     """One CSV download (audited: who, which shape, which filters, how many rows)."""
     rows = pair_rows(db, filters, settings)
     details = {**filters.as_args(), "shape": shape, "n_pairs": len(rows)}
-    audit.record(db, "research.export", actor_id, "research", None, **details)
+    audit.record(
+        db, "research.export", actor_id, "research", None, **details, origin=origin
+    )
     db.commit()
     return to_csv(rows, shape)
 
@@ -156,6 +160,7 @@ def export_dir(
         shape="long+wide",
         via="cli",
         n_pairs=len(rows),
+        origin=audit.CLI,
     )
     db.commit()
     return written

@@ -54,10 +54,10 @@ class ResearchSettings:
     @classmethod
     def from_app(cls, app: Flask) -> "ResearchSettings":
         """The settings of this app, with its instrument registry."""
-        from ..services import instruments
+        from .. import instruments_app
 
         try:
-            registry: Registry | None = instruments.registry(app)
+            registry: Registry | None = instruments_app.registry(app)
         except InstrumentError as exc:
             # Path and place only: the problem text may quote a licensed file.
             log.error(

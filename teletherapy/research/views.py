@@ -6,6 +6,7 @@ from flask import Blueprint, Response, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
+from .. import web_auth
 from ..extensions import db
 from ..services.errors import Invalid
 from . import analysis as research_analysis
@@ -37,7 +38,11 @@ def index() -> ResponseReturnValue:
         )
         return page, 422
     data = research_analysis.dashboard(
-        db.session(), current_user.id, filters, settings()
+        db.session(),
+        current_user.id,
+        filters,
+        settings(),
+        origin=web_auth.origin(),
     )
     return render_template(
         "research/index.html",
@@ -53,7 +58,13 @@ def plot(kind: str, fmt: str) -> ResponseReturnValue:
     mimetype = research_analysis.plot_mimetype(kind, fmt)  # 404 before 422
     filters = parse_filters(request.args)
     body = research_analysis.plot(
-        db.session(), current_user.id, filters, settings(), kind, fmt
+        db.session(),
+        current_user.id,
+        filters,
+        settings(),
+        kind,
+        fmt,
+        origin=web_auth.origin(),
     )
     return Response(body, mimetype=mimetype)
 
@@ -63,7 +74,12 @@ def export() -> ResponseReturnValue:
     filters = parse_filters(request.args, extra=("shape",))
     shape = research_export.parse_shape(request.args.get("shape"))
     body = research_export.export_csv(
-        db.session(), current_user.id, filters, settings(), shape
+        db.session(),
+        current_user.id,
+        filters,
+        settings(),
+        shape,
+        origin=web_auth.origin(),
     )
     headers = {"Content-Disposition": f"attachment; filename=research-{shape}.csv"}
     return Response(body, mimetype="text/csv", headers=headers)

@@ -43,6 +43,7 @@ def create_user(
     password: str,
     actor_id: str | None,
     hash_method: str,
+    origin: str | None,
 ) -> User:
     """A new account; ``hash_method`` is Settings.password_hash_method."""
     errors = {}
@@ -68,7 +69,7 @@ def create_user(
         raise Conflict(
             "a user with this e-mail exists", {"email": "already registered"}
         ) from exc
-    audit.record(tx, "user.create", actor_id, "user", user.id, role=role)
+    audit.record(tx, "user.create", actor_id, "user", user.id, role=role, origin=origin)
     tx.commit()
     return user
 
@@ -91,6 +92,8 @@ def check_login(
     address: str,
     policy: lockout.Policy,
     hash_method: str,
+    *,
+    origin: str | None,
 ) -> SignIn:
     """Check a password with the same work whether the account exists, is locked or not.
 
@@ -110,7 +113,7 @@ def check_login(
         tx.commit()
         return SignIn(user)
     if not locked:
-        _count_failure(tx, account, address, policy, user, now)
+        _count_failure(tx, account, address, policy, user, now, origin=origin)
     actor = user.id if user else None
     audit.record(
         tx,
@@ -119,6 +122,7 @@ def check_login(
         "user" if user else None,
         actor,
         reason=_failure_reason(user, locked),
+        origin=origin,
     )
     tx.commit()
     return SignIn(None, counted=not locked)
@@ -131,11 +135,15 @@ def _count_failure(
     policy: lockout.Policy,
     user: User | None,
     now: datetime,
+    *,
+    origin: str | None,
 ) -> None:
     length = lockout.record_failure(tx, account, address, policy, now)
     if length and user:
         minutes = int(length.total_seconds() // 60)
-        audit.record(tx, "user.locked", user.id, "user", user.id, minutes=minutes)
+        audit.record(
+            tx, "user.locked", user.id, "user", user.id, minutes=minutes, origin=origin
+        )
 
 
 def _failure_reason(user: User | None, locked: bool) -> str:
@@ -166,30 +174,37 @@ def rotate_nonce(tx: Session, user: User) -> None:
     user.login_nonce = new_id()
 
 
-def sign_out(tx: Session, user: User) -> None:
+def sign_out(tx: Session, user: User, *, origin: str | None) -> None:
     """End every login of the user (cookies carry the old nonce) and audit it."""
     rotate_nonce(tx, user)
-    audit.record(tx, "logout", user.id, "user", user.id)
+    audit.record(tx, "logout", user.id, "user", user.id, origin=origin)
     tx.commit()
 
 
-def set_active(tx: Session, user: User, active: bool, actor_id: str) -> None:
+def set_active(
+    tx: Session, user: User, active: bool, actor_id: str, *, origin: str | None
+) -> None:
     user.active = active
     if not active:
         rotate_nonce(tx, user)
     audit.record(
-        tx, "user.activate" if active else "user.deactivate", actor_id, "user", user.id
+        tx,
+        "user.activate" if active else "user.deactivate",
+        actor_id,
+        "user",
+        user.id,
+        origin=origin,
     )
     tx.commit()
 
 
-def set_timezone(tx: Session, user: User, tz: str) -> None:
+def set_timezone(tx: Session, user: User, tz: str, *, origin: str | None) -> None:
     if tz not in available_timezones():
         raise Invalid(
             "unknown time zone", {"timezone": f"not an IANA time zone (got {tz!r})"}
         )
     user.timezone = tz
-    audit.record(tx, "user.timezone", user.id, "user", user.id)
+    audit.record(tx, "user.timezone", user.id, "user", user.id, origin=origin)
     tx.commit()
 
 
@@ -208,7 +223,12 @@ def user_by_email(tx: Session, email: str) -> User:
 
 
 def add_to_caseload(
-    tx: Session, therapist: User, client: User, actor_id: str | None
+    tx: Session,
+    therapist: User,
+    client: User,
+    actor_id: str | None,
+    *,
+    origin: str | None,
 ) -> None:
     if therapist.role != "therapist" or client.role != "client":
         raise Invalid(
@@ -221,7 +241,13 @@ def add_to_caseload(
         tx.rollback()
         raise Conflict("the client is already in this caseload") from exc
     audit.record(
-        tx, "caseload.add", actor_id, "user", client.id, therapist_id=therapist.id
+        tx,
+        "caseload.add",
+        actor_id,
+        "user",
+        client.id,
+        therapist_id=therapist.id,
+        origin=origin,
     )
     tx.commit()
 

@@ -58,7 +58,9 @@ def _status(tx: Session, user: User, current_version: str) -> ConsentStatus:
     return ConsentStatus(False, None, current_version, None, last)
 
 
-def give(tx: Session, user: User, version: str | None, expected: str) -> ConsentStatus:
+def give(
+    tx: Session, user: User, version: str | None, expected: str, *, origin: str | None
+) -> ConsentStatus:
     """Agree to the current text ``expected``; 422 when ``version`` names another."""
     if version != expected:
         raise Invalid(
@@ -76,12 +78,16 @@ def give(tx: Session, user: User, version: str | None, expected: str) -> Consent
     row = ResearchConsent(user_id=user.id, version=expected, given_at=now)
     tx.add(row)
     tx.flush()
-    audit.record(tx, "consent.give", user.id, "consent", row.id, version=expected)
+    audit.record(
+        tx, "consent.give", user.id, "consent", row.id, version=expected, origin=origin
+    )
     tx.commit()
     return _status(tx, user, expected)
 
 
-def withdraw(tx: Session, user: User, current_version: str) -> ConsentStatus:
+def withdraw(
+    tx: Session, user: User, current_version: str, *, origin: str | None
+) -> ConsentStatus:
     """Withdraw every active consent of the user (nothing happens without one)."""
     active = active_rows(tx, user.id)
     if not active:
@@ -90,21 +96,33 @@ def withdraw(tx: Session, user: User, current_version: str) -> ConsentStatus:
     for row in active:
         row.withdrawn_at = now
         audit.record(
-            tx, "consent.withdraw", user.id, "consent", row.id, version=row.version
+            tx,
+            "consent.withdraw",
+            user.id,
+            "consent",
+            row.id,
+            version=row.version,
+            origin=origin,
         )
     tx.commit()
     return _status(tx, user, current_version)
 
 
 def decide(
-    tx: Session, user: User, research: bool, version: str | None, settings: Settings
+    tx: Session,
+    user: User,
+    research: bool,
+    version: str | None,
+    settings: Settings,
+    *,
+    origin: str | None,
 ) -> ConsentStatus:
     """Give (research true) or withdraw (research false); rolls back on failure."""
     current = settings.consent_version
     try:
         if research:
-            return give(tx, user, version, current)
-        return withdraw(tx, user, current)
+            return give(tx, user, version, current, origin=origin)
+        return withdraw(tx, user, current, origin=origin)
     except Exception:
         tx.rollback()
         raise

@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 
 from ..config import Settings
 from ..models import User
-from . import accounts
+from . import accounts, audit
 
 
 def seed_accounts(
@@ -27,13 +27,16 @@ def seed_accounts(
             password=password,
             actor_id=None,
             hash_method=settings.password_hash_method,
+            origin=audit.CLI,
         )
         created.append((role, email, password))
     if created:
         therapist = accounts.user_by_email(db, people[0][1])
         client = accounts.user_by_email(db, people[1][1])
         if not accounts.in_caseload(db, therapist.id, client.id):
-            accounts.add_to_caseload(db, therapist, client, actor_id=None)
+            accounts.add_to_caseload(
+                db, therapist, client, actor_id=None, origin=audit.CLI
+            )
     return created
 
 

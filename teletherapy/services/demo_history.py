@@ -115,7 +115,9 @@ def seed(
         if _has_history(db, therapist, client):
             continue
         if not accounts.in_caseload(db, therapist.id, client.id):
-            accounts.add_to_caseload(db, therapist, client, actor_id=None)
+            accounts.add_to_caseload(
+                db, therapist, client, actor_id=None, origin=audit.CLI
+            )
         rng = np.random.default_rng([SEED, k])
         dyad = Dyad(effects[k], styles[k % n_therapists], k in ruptured)
         rows = _dyad(db, rng, (therapist, client), sessions, k, dyad, settings)
@@ -131,6 +133,7 @@ def seed(
             dyads=added["dyads"],
             sessions=added["sessions"],
             ratings=added["ratings"],
+            origin=audit.CLI,
         )
         db.commit()
     return added
@@ -173,6 +176,7 @@ def _person(db: Session, role: str, index: int, settings: Settings) -> User:
         password=_unused(),
         actor_id=None,
         hash_method=settings.password_hash_method,
+        origin=audit.CLI,
     )
 
 
@@ -258,7 +262,7 @@ def _dyad(
 ) -> int:
     therapist, client = people
     forms = instruments.pair(
-        therapist.instrument_pair or settings.default_instrument_pair
+        settings, therapist.instrument_pair or settings.default_instrument_pair
     )
     c_level, t_level = _course(rng, m, dyad)
     last_end = datetime.now(UTC).replace(
@@ -290,12 +294,12 @@ def _dyad(
         medium = _medium(rng, modality, poor)
         for who, perspective in ((client, "client"), (therapist, "therapist")):
             form = forms.form(perspective)
-            shown = instruments.for_modality(form, modality)
+            shown = instruments.for_modality(form, modality, settings)
             answers = _answers(rng, shown, levels[perspective], medium[perspective])
             meta = None
             if perspective == "therapist" and forms.meta and rng.random() < PREDICTED:
                 guess = _guess(rng, levels, dyad.style[1])
-                meta_form = instruments.for_modality(forms.meta, modality)
+                meta_form = instruments.for_modality(forms.meta, modality, settings)
                 meta = _answers(rng, meta_form, guess, medium["client"]) or None
             db.add(_rating(row, who, perspective, form, answers, meta, rng))
             count += 1

@@ -86,18 +86,18 @@ def _own(tx: Session, session: TherapySession, user: User) -> Rating | None:
     )
 
 
-def _pair(tx: Session, session: TherapySession, default: str) -> instruments.Pair:
+def _pair(tx: Session, session: TherapySession, settings: Settings) -> instruments.Pair:
     """The other side's stored form decides, so both answer matching forms."""
     other_form = tx.scalar(
         select(Rating.instrument_id).where(Rating.session_id == session.id)
     )
     if other_form is not None:
         try:
-            return instruments.pair_of_form(other_form)
+            return instruments.pair_of_form(settings, other_form)
         except instruments.Unavailable:
             pass  # the stored form was removed; fall back to the configuration
-    pair_id = session.therapist.instrument_pair or default
-    return instruments.pair(pair_id)
+    pair_id = session.therapist.instrument_pair or settings.default_instrument_pair
+    return instruments.pair(settings, pair_id)
 
 
 @dataclass(frozen=True)
@@ -113,25 +113,29 @@ class _Forms:
 def _forms(
     tx: Session, session: TherapySession, perspective: str, settings: Settings
 ) -> _Forms:
-    forms = _pair(tx, session, settings.default_instrument_pair)
+    forms = _pair(tx, session, settings)
     full = forms.form(perspective)
     meta = forms.meta if perspective == "therapist" else None
     return _Forms(
-        shown=instruments.for_modality(full, session.modality),
+        shown=instruments.for_modality(full, session.modality, settings),
         full=full,
-        shown_meta=instruments.for_modality(meta, session.modality) if meta else None,
+        shown_meta=(
+            instruments.for_modality(meta, session.modality, settings) if meta else None
+        ),
         meta=meta,
     )
 
 
-def _stored_form(rating: Rating, modality: str) -> Instrument | None:
+def _stored_form(
+    rating: Rating, modality: str, settings: Settings
+) -> Instrument | None:
     try:
-        form = instruments.registry().get(
+        form = settings.instrument_registry().get(
             rating.instrument_id, rating.instrument_version
         )
     except (InstrumentNotFound, InstrumentError):
         return None  # removed or broken since: the status still shows
-    return instruments.for_modality(form, modality)
+    return instruments.for_modality(form, modality, settings)
 
 
 def open_form(
@@ -142,6 +146,7 @@ def open_form(
     *,
     now: datetime | None = None,
     record: bool = True,
+    origin: str | None,
 ) -> RatingForm:
     """The caller's rating form and its status; audited as a read (health data)."""
     session = session_for(tx, user, session_id)
@@ -151,7 +156,7 @@ def open_form(
     instrument = meta = None
     if own is not None:
         status = RatingFormStatus.SUBMITTED
-        instrument = _stored_form(own, session.modality)
+        instrument = _stored_form(own, session.modality, settings)
     else:
         status = (
             RatingFormStatus.CLOSED
@@ -174,6 +179,7 @@ def open_form(
             session.id,
             status=status,
             revealed=revealed is not None,
+            origin=origin,
         )
         tx.commit()
     return RatingForm(
@@ -245,6 +251,7 @@ def submit(
     settings: Settings,
     *,
     now: datetime | None = None,
+    origin: str | None,
 ) -> Rating:
     """Store the caller's rating once. ``body`` is what was posted (the API's JSON
     object, or the page's answers under the same two names), read only here. After
@@ -266,7 +273,9 @@ def submit(
     # Checked above: item id -> integer within range, for both maps.
     answers = cast(dict[str, int], body["answers"])
     meta_answers = cast(dict[str, int] | None, body.get("meta_answers"))
-    return _insert(tx, user, session, perspective, forms.full, answers, meta_answers)
+    return _insert(
+        tx, user, session, perspective, forms.full, answers, meta_answers, origin=origin
+    )
 
 
 def _already() -> Conflict:
@@ -284,6 +293,8 @@ def _insert(
     form: Instrument,
     answers: dict[str, int],
     meta_answers: dict[str, int] | None,
+    *,
+    origin: str | None,
 ) -> Rating:
     scores = score(form, answers)
     row = Rating(
@@ -309,6 +320,7 @@ def _insert(
             perspective=perspective,
             instrument_id=form.id,
             instrument_version=form.version,
+            origin=origin,
         )
         tx.commit()
     except IntegrityError:

@@ -18,6 +18,7 @@ def schedule(
     modality: str,
     scheduled_start: datetime,
     duration_minutes: int,
+    origin: str | None,
 ) -> TherapySession:
     if therapist.role != "therapist":
         raise Forbidden("only therapists schedule sessions")
@@ -41,7 +42,13 @@ def schedule(
     tx.add(row)
     tx.flush()
     audit.record(
-        tx, "session.create", therapist.id, "session", row.id, modality=modality
+        tx,
+        "session.create",
+        therapist.id,
+        "session",
+        row.id,
+        modality=modality,
+        origin=origin,
     )
     tx.commit()
     return row
@@ -79,7 +86,9 @@ def list_for(
     return list(tx.scalars(stmt))
 
 
-def cancel(tx: Session, user: User, session_id: str) -> TherapySession:
+def cancel(
+    tx: Session, user: User, session_id: str, *, origin: str | None
+) -> TherapySession:
     row = for_participant(tx, user, session_id)
     if row.status != SessionStatus.SCHEDULED:
         raise Conflict(
@@ -87,12 +96,12 @@ def cancel(tx: Session, user: User, session_id: str) -> TherapySession:
         )
     row.status = SessionStatus.CANCELLED
     row.cancelled_at = datetime.now(UTC)
-    audit.record(tx, "session.cancel", user.id, "session", row.id)
+    audit.record(tx, "session.cancel", user.id, "session", row.id, origin=origin)
     tx.commit()
     return row
 
 
-def mark_live(tx: Session, session_id: str) -> TherapySession:
+def mark_live(tx: Session, session_id: str, *, origin: str | None) -> TherapySession:
     """Both participants are present: the session goes live (once)."""
     row = tx.get(TherapySession, session_id)
     if row is None:
@@ -100,12 +109,14 @@ def mark_live(tx: Session, session_id: str) -> TherapySession:
     if row.status == SessionStatus.SCHEDULED:
         row.status = SessionStatus.LIVE
         row.started_at = datetime.now(UTC)
-        audit.record(tx, "session.live", None, "session", row.id)
+        audit.record(tx, "session.live", None, "session", row.id, origin=origin)
         tx.commit()
     return row
 
 
-def start_in_person(tx: Session, user: User, session_id: str) -> TherapySession:
+def start_in_person(
+    tx: Session, user: User, session_id: str, *, origin: str | None
+) -> TherapySession:
     row = for_participant(tx, user, session_id)
     if row.therapist_id != user.id:
         raise Forbidden("only the therapist starts a session")
@@ -119,12 +130,14 @@ def start_in_person(tx: Session, user: User, session_id: str) -> TherapySession:
         )
     row.status = SessionStatus.LIVE
     row.started_at = datetime.now(UTC)
-    audit.record(tx, "session.start", user.id, "session", row.id)
+    audit.record(tx, "session.start", user.id, "session", row.id, origin=origin)
     tx.commit()
     return row
 
 
-def end(tx: Session, user: User, session_id: str) -> TherapySession:
+def end(
+    tx: Session, user: User, session_id: str, *, origin: str | None
+) -> TherapySession:
     row = for_participant(tx, user, session_id)
     if row.therapist_id != user.id:
         raise Forbidden("only the therapist ends a session")
@@ -132,6 +145,6 @@ def end(tx: Session, user: User, session_id: str) -> TherapySession:
         raise Conflict(f"a {row.status} session cannot be ended", code="invalid_state")
     row.status = SessionStatus.ENDED
     row.ended_at = datetime.now(UTC)
-    audit.record(tx, "session.end", user.id, "session", row.id)
+    audit.record(tx, "session.end", user.id, "session", row.id, origin=origin)
     tx.commit()
     return row

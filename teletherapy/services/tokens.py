@@ -20,7 +20,9 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def issue(tx: Session, user: User, ttl_hours: float) -> tuple[str, ApiToken]:
+def issue(
+    tx: Session, user: User, ttl_hours: float, *, origin: str | None
+) -> tuple[str, ApiToken]:
     token = secrets.token_urlsafe(32)
     row = ApiToken(
         user_id=user.id,
@@ -28,7 +30,7 @@ def issue(tx: Session, user: User, ttl_hours: float) -> tuple[str, ApiToken]:
         expires_at=datetime.now(UTC) + timedelta(hours=ttl_hours),
     )
     tx.add(row)
-    audit.record(tx, "token.issue", user.id, "user", user.id)
+    audit.record(tx, "token.issue", user.id, "user", user.id, origin=origin)
     tx.commit()
     return token, row
 
@@ -62,9 +64,9 @@ def credential_valid(tx: Session, name: str) -> bool:
     return row is not None and _usable(row)
 
 
-def revoke(tx: Session, row: ApiToken) -> None:
+def revoke(tx: Session, row: ApiToken, *, origin: str | None) -> None:
     row.revoked_at = datetime.now(UTC)
-    audit.record(tx, "token.revoke", row.user_id, "user", row.user_id)
+    audit.record(tx, "token.revoke", row.user_id, "user", row.user_id, origin=origin)
     tx.commit()
 
 

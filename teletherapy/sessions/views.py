@@ -1,6 +1,7 @@
 """Scheduling and the session lifecycle from the dashboard."""
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from flask import (
@@ -19,7 +20,7 @@ from wtforms import SelectChoice
 
 import signaling
 
-from .. import live
+from .. import live, web_auth
 from ..errors import json_error
 from ..extensions import db
 from ..models import Modality, SessionStatus, TherapySession, User
@@ -49,6 +50,7 @@ def create() -> ResponseReturnValue:
             modality=form.modality.data,
             scheduled_start=start,
             duration_minutes=form.duration_minutes.data,
+            origin=web_auth.origin(),
         )
     except ServiceError as exc:
         flash(exc.message, "error")
@@ -57,15 +59,21 @@ def create() -> ResponseReturnValue:
     return redirect(url_for("dashboard.therapist"))
 
 
-def _run(
-    fn: Callable[[Session, User, str], TherapySession], session_id: str, done: str
-) -> TherapySession | None:
+class _Action(Protocol):
+    """scheduling.cancel, start_in_person and end."""
+
+    def __call__(
+        self, tx: Session, user: User, session_id: str, *, origin: str | None
+    ) -> TherapySession: ...
+
+
+def _run(fn: _Action, session_id: str, done: str) -> TherapySession | None:
     """The service's result, or None after telling the user why it could not be done."""
     if not ActionForm().validate_on_submit():
         flash("The form expired; please try again.", "error")
         return None
     try:
-        row = fn(db.session(), current_user, session_id)
+        row = fn(db.session(), current_user, session_id, origin=web_auth.origin())
     except ServiceError as exc:
         if exc.status == 404:
             raise
@@ -113,7 +121,14 @@ def join(session_id: str) -> ResponseReturnValue:
         return redirect(url_for("dashboard.index"))
     role = row.participant_role(current_user.id)
     other = row.client if role == "therapist" else row.therapist
-    audit.write(db.session(), "session.open", current_user.id, "session", row.id)
+    audit.write(
+        db.session(),
+        "session.open",
+        current_user.id,
+        "session",
+        row.id,
+        origin=web_auth.origin(),
+    )
     return render_template("sessions/call.html", s=row, role=role, other=other)
 
 
