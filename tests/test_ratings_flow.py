@@ -516,3 +516,19 @@ def test_rating_rows_are_unique_per_rater_in_the_database(app, dyad):
         with pytest.raises(IntegrityError):
             db.session.commit()
         db.session.rollback()
+
+
+def test_a_client_sending_meta_answers_is_told_only_the_therapist_has_them(
+    client, token_for, dyad
+):
+    _, patient, sid = dyad
+    r = client.post(
+        rating_path(sid),
+        json={"answers": {}, "meta_answers": {"m-goal": 4}},
+        headers=token_for(patient),
+    )
+    detail = _error(r, 422)["details"]["meta_answers"]
+    assert detail == (
+        "the client's form has no meta-perception section "
+        "(only the therapist's form has one)"
+    )

@@ -214,8 +214,14 @@ def _meta_errors(forms: _Forms, answers: object, perspective: str) -> dict[str, 
     if answers is None:
         return {}
     if forms.shown_meta is None or forms.meta is None:
-        why = "only the therapist's form" if perspective == "client" else "this form"
-        return {"meta_answers": f"{why} has no meta-perception section"}
+        if perspective == "client":
+            message = (
+                "the client's form has no meta-perception section "
+                "(only the therapist's form has one)"
+            )
+        else:
+            message = "this form has no meta-perception section"
+        return {"meta_answers": message}
     errors = _item_errors(forms.shown_meta, forms.meta, answers, "meta_answers")
     # Every meta item is optional: an unanswered one is no error.
     given = answers if isinstance(answers, dict) else {}
