@@ -100,8 +100,11 @@ class Registry:
             earlier = by_key.get(key)
             by_key[key] = instrument if earlier is None else _merge(earlier, instrument)
         self._by_key = dict(sorted(by_key.items(), key=_sort_key))
+        self._meta_sets: dict[str, list[Instrument]] = {}
         for instrument in self:
             _check_pair(self, instrument)
+            if instrument.kind == "meta_perception" and instrument.pair:
+                self._meta_sets.setdefault(instrument.pair, []).append(instrument)
 
     def __iter__(self) -> Iterator[Instrument]:
         return iter(self._by_key.values())
@@ -119,6 +122,12 @@ class Registry:
     def versions(self, instrument_id: str) -> list[Instrument]:
         """Every version of one id, oldest first; empty when the id is unknown."""
         return [i for i in self._by_key.values() if i.id == instrument_id]
+
+    def meta_sets(self, instrument_id: str) -> list[Instrument]:
+        """The meta-perception sets paired with this form id, oldest first (the latest is
+        last); empty when there are none. Looked up, not searched: research asks once per
+        rated session."""
+        return list(self._meta_sets.get(instrument_id, ()))
 
     def get(self, instrument_id: str, version: str) -> Instrument:
         """The instrument with this id and version; raises InstrumentNotFound."""

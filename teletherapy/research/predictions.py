@@ -34,12 +34,10 @@ def meta_form(
     """The latest meta-perception set of this client form holding every answered item."""
     sets = [
         form
-        for form in registry
-        if form.kind == "meta_perception"
-        and form.pair == client.id
-        and answered <= {item.id for item in form.items}
+        for form in registry.meta_sets(client.id)
+        if answered <= {item.id for item in form.items}
     ]
-    return sets[-1] if sets else None  # the registry is sorted: the latest is last
+    return sets[-1] if sets else None  # oldest first: the latest is last
 
 
 def predicted_client_total(

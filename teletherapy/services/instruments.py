@@ -115,12 +115,8 @@ def _usable(form: Instrument, perspective: str) -> Instrument:
 
 
 def _meta(reg: Registry, client: Instrument) -> Instrument | None:
-    sets = [
-        i
-        for i in reg
-        if i.kind == "meta_perception" and i.pair == client.id and i.is_showable
-    ]
-    return sets[-1] if sets else None  # the registry is sorted: the latest is last
+    sets = [i for i in reg.meta_sets(client.id) if i.is_showable]
+    return sets[-1] if sets else None  # oldest first: the latest is last
 
 
 def for_modality(form: Instrument, modality: str, settings: Settings) -> Instrument:

@@ -191,3 +191,16 @@ def test_fixture_bad_files_are_rejected(fixtures_dir: Path) -> None:
         "bad-template-with-text.toml: item 'q2': "
         "a template must not contain item text (import it instead)"
     )
+
+
+def test_meta_sets_are_looked_up_by_the_form_they_pair_with(
+    registry: Registry,
+) -> None:
+    assert [(i.id, i.kind) for i in registry.meta_sets("dta-c")] == [
+        ("dta-meta", "meta_perception")
+    ]
+    assert registry.meta_sets("dta-t") == []
+    assert registry.meta_sets("no-such-form") == []
+    # a copy: a caller's list never changes the registry's
+    registry.meta_sets("dta-c").clear()
+    assert len(registry.meta_sets("dta-c")) == 1
