@@ -124,6 +124,25 @@ def history(app, therapist: User, client: User, n: int = 4, **kw) -> list[str]: 
     return ids
 
 
+def mixed_instrument_dyads(app, make_user, dyads: int, weeks: int = 3, **kw) -> None:  # type: ignore[no-untyped-def]
+    """Consenting dyads rating on DTA (even k) and WAI-SR (odd k), one session a week.
+
+    A keyword value that is callable is called with the week (e.g. a rising total)."""
+    for k in range(dyads):
+        therapist, patient = make_user("therapist"), make_user("client")
+        consent(app, therapist, patient)
+        forms = ("wai-sr", "wai-srt") if k % 2 else ("dta-c", "dta-t")
+        for week in range(weeks):
+            rated_session(
+                app,
+                therapist,
+                patient,
+                at=T0 + timedelta(weeks=week),
+                instruments=forms,
+                **{key: v(week) if callable(v) else v for key, v in kw.items()},
+            )
+
+
 def audit_actions(app, prefix: str) -> list[AuditEvent]:  # type: ignore[no-untyped-def]
     with app.app_context():
         stmt = select(AuditEvent).where(AuditEvent.action.startswith(prefix))

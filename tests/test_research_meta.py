@@ -15,7 +15,7 @@ from ratings import load_directory
 from teletherapy.research.predictions import predicted_client_total
 from teletherapy.research.schemas import SummaryOut
 
-from .research_helpers import T0, consent, rated_session
+from .research_helpers import T0, consent, mixed_instrument_dyads, rated_session
 
 # (goal, task, bond) answers of the dta-meta set, one per session of a dyad
 GUESSES = [(4, 4, 5), (3, 4, 4), (5, 5, 5), (4, 3, 4)]
@@ -140,20 +140,9 @@ def test_sessions_without_predictions_have_none(app, client, make_user, research
 
 
 def test_instruments_are_never_pooled(app, client, make_user, researcher):
-    for k in range(6):
-        therapist, patient = make_user("therapist"), make_user("client")
-        consent(app, therapist, patient)
-        forms = ("wai-sr", "wai-srt") if k % 2 else ("dta-c", "dta-t")
-        for week in range(3):
-            rated_session(
-                app,
-                therapist,
-                patient,
-                at=T0 + timedelta(weeks=week),
-                client_total=40.0 + week,
-                therapist_total=36.0,
-                instruments=forms,
-            )
+    mixed_instrument_dyads(
+        app, make_user, 6, client_total=lambda week: 40.0 + week, therapist_total=36.0
+    )
     s = client.get("/api/v1/research/summary", headers=researcher).get_json()
     assert s["headline"] is None and s["reasons"]["headline"] == "mixed_instruments"
     assert set(s["by_instrument"]) == {"dta", "wai-sr"}

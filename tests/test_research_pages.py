@@ -6,7 +6,14 @@ from datetime import timedelta
 
 import pytest
 
-from .research_helpers import T0, audit_actions, consent, history, rated_session
+from .research_helpers import (
+    T0,
+    audit_actions,
+    consent,
+    history,
+    mixed_instrument_dyads,
+    rated_session,
+)
 
 PLOT_KINDS = ("scatter", "bland_altman", "trajectories", "modality")
 
@@ -95,18 +102,7 @@ def test_dashboard_headline_respects_the_nesting(client, researcher, nested):
 
 
 def test_dashboard_splits_mixed_instruments(app, client, researcher, make_user):
-    for k in range(4):
-        therapist, patient = make_user("therapist"), make_user("client")
-        consent(app, therapist, patient)
-        forms = ("wai-sr", "wai-srt") if k % 2 else ("dta-c", "dta-t")
-        for week in range(3):
-            rated_session(
-                app,
-                therapist,
-                patient,
-                at=T0 + timedelta(weeks=week),
-                instruments=forms,
-            )
+    mixed_instrument_dyads(app, make_user, 4)
     page = _page(client)
     assert "These data mix instruments" in page
     section = page[page.index('data-testid="research-by-instrument"') :]
