@@ -152,3 +152,25 @@ def test_instruments_are_never_pooled(app, client, make_user, researcher):
         "/api/v1/research/summary?instrument=wai-sr", headers=researcher
     ).get_json()
     assert one["n_pairs"] == 9 and one["by_instrument"] == {}
+
+
+def test_research_still_answers_when_the_definitions_do_not_load(
+    app, client, predicted, researcher, tmp_path, caplog
+):
+    from teletherapy import instruments_app
+
+    (tmp_path / "broken.toml").write_text("this is = = not toml\n")
+    shipped = app.config["INSTRUMENTS_DIR"]
+    app.config["INSTRUMENTS_DIR"] = str(tmp_path)
+    instruments_app.reset(app)
+    try:
+        s = client.get("/api/v1/research/summary", headers=researcher)
+        book = client.get("/api/v1/research/codebook", headers=researcher)
+    finally:
+        app.config["INSTRUMENTS_DIR"] = shipped
+        instruments_app.reset(app)
+    assert s.status_code == 200 and book.status_code == 200
+    assert s.get_json()["meta_perception"] is None  # no registry: nothing scored
+    forms = book.get_json()["instruments"]
+    assert forms and all(f["missing"] == "definition not found" for f in forms)
+    assert "instrument definitions do not load" in caplog.text

@@ -16,6 +16,8 @@ from flask import Flask
 
 from ratings import InstrumentError, Registry
 
+from ..config import Settings
+
 log = logging.getLogger(__name__)
 DEFAULT_MULTILEVEL_MAX_PAIRS = 2000
 
@@ -35,36 +37,28 @@ class ResearchSettings:
     pseudonym_key: str = ""
 
     @classmethod
-    def from_config(
-        cls, config: Mapping[str, Any], registry: Registry | None = None
-    ) -> "ResearchSettings":
-        pairs = config.get("INSTRUMENT_PAIRS") or {}
-        return cls(
-            instrument_pairs=dict(pairs),
-            multilevel_max_pairs=int(
-                config.get(
-                    "RESEARCH_MULTILEVEL_MAX_PAIRS", DEFAULT_MULTILEVEL_MAX_PAIRS
-                )
-            ),
-            consent_version=str(config.get("CONSENT_VERSION", "")),
-            registry=registry,
-            pseudonym_key=str(config.get("PSEUDONYM_KEY") or ""),
-        )
-
-    @classmethod
     def from_app(cls, app: Flask) -> "ResearchSettings":
-        """The settings of this app, with its instrument registry."""
-        from .. import instruments_app
-
+        """The settings of this app: the instrument pairs, consent version and registry
+        as the rating services see them (``config.Settings``), plus research's own keys."""
+        base = Settings.from_app(app)
         try:
-            registry: Registry | None = instruments_app.registry(app)
+            registry: Registry | None = base.instrument_registry()
         except InstrumentError as exc:
             # Path and place only: the problem text may quote a licensed file.
             log.error(
                 "instrument definitions do not load: %s (%s)", exc.path, exc.where
             )
             registry = None
-        return cls.from_config(app.config, registry)
+        limit = app.config.get(
+            "RESEARCH_MULTILEVEL_MAX_PAIRS", DEFAULT_MULTILEVEL_MAX_PAIRS
+        )
+        return cls(
+            instrument_pairs=base.instrument_pairs,
+            multilevel_max_pairs=int(limit),
+            consent_version=base.consent_version,
+            registry=registry,
+            pseudonym_key=str(app.config.get("PSEUDONYM_KEY") or ""),
+        )
 
     def pair_id(self, client_form: str, therapist_form: str) -> str:
         """The instrument pair these two forms belong to: the INSTRUMENT_PAIRS id
