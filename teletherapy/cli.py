@@ -21,6 +21,7 @@ db_cli = AppGroup("db", help="Database schema.")
 users_cli = AppGroup("users", help="Accounts.")
 caseload_cli = AppGroup("caseload", help="Therapist–client pairs.")
 instruments_cli = AppGroup("instruments", help="Rating instruments.")
+mail_cli = AppGroup("mail", help="Outgoing mail.")
 
 DEMO = [
     ("therapist", "therapist@demo.example", "Dr. Dana Reyes"),
@@ -222,9 +223,23 @@ def serve(host: str, port: int) -> None:
     _accept_own_origin(app, host, port)
     origins = ", ".join(sorted(signaling.current_hub(app).allowed_origins))
     click.echo(f"Calls accept pages from: {origins} (TELETHERAPY_ALLOWED_ORIGINS)")
+    from . import mailer
+
+    mailer.kick(app)  # mail queued before a restart goes out now
     signaling.socketio.run(
         app, host=host, port=port, allow_unsafe_werkzeug=True, log_output=False
     )
+
+
+@mail_cli.command("send")
+def mail_send() -> None:
+    """Send the queued mail that is due (one round; the server also sends by itself)."""
+    from . import mailer
+
+    report = mailer.drain(app_ctx.app)
+    click.echo(f"sent {report.sent}, retrying {report.retried}, failed {report.failed}")
+    if report.failed:
+        sys.exit(1)
 
 
 def _accept_own_origin(app: Flask, host: str, port: int) -> None:
@@ -242,7 +257,15 @@ def _accept_own_origin(app: Flask, host: str, port: int) -> None:
 
 
 def init_app(app: Flask) -> None:
-    for command in (db_cli, users_cli, caseload_cli, instruments_cli, demo, serve):
+    for command in (
+        db_cli,
+        users_cli,
+        caseload_cli,
+        instruments_cli,
+        mail_cli,
+        demo,
+        serve,
+    ):
         app.cli.add_command(command)
     research_cli.register(app.cli)  # analyze, export
 

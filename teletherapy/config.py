@@ -174,6 +174,11 @@ def _check(app: Flask) -> None:
         raise ConfigError(
             "production needs TELETHERAPY_ALLOWED_ORIGINS, e.g. '[\"https://clinic.example\"]'"
         )
+    if app.config.get("SMTP_URL") and not app.config.get("PUBLIC_URL"):
+        raise ConfigError(
+            "production sends mail (TELETHERAPY_SMTP_URL is set) and needs "
+            "TELETHERAPY_PUBLIC_URL, e.g. 'https://clinic.example', for the links in it"
+        )
     url = app.config["DATABASE_URL"]
     if url.startswith("sqlite") and not app.config["ALLOW_SQLITE_IN_PRODUCTION"]:
         raise ConfigError(

@@ -18,6 +18,7 @@ from teletherapy.models import Base, User
 from teletherapy.services import migrations
 
 from .helpers import PASSWORD, new_user
+from .smtp import SmtpServer
 
 __all__ = ["PASSWORD"]  # tests import it from here
 
@@ -150,3 +151,19 @@ def token_for(client):  # type: ignore[no-untyped-def]
         return {"Authorization": f"Bearer {r.get_json()['token']}"}
 
     return issue
+
+
+@pytest.fixture
+def smtp_server() -> Iterator["SmtpServer"]:
+    """A real SMTP server (aiosmtpd) in this process: ``make_app(SMTP_URL=smtp_server.url)``."""
+    from .smtp import start_smtp
+
+    server = start_smtp()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def mail_app(make_app, smtp_server):  # type: ignore[no-untyped-def]
+    """The suite's app sending to ``smtp_server``, with a public address for links."""
+    return make_app(SMTP_URL=smtp_server.url, PUBLIC_URL="https://clinic.example")

@@ -1,5 +1,12 @@
 """SQLAlchemy 2.0 typed models; import from here."""
 
+from .account import (
+    MAIL_STATUSES,
+    Invitation,
+    OutgoingMail,
+    PasswordReset,
+    RecoveryCode,
+)
 from .audit import AuditEvent
 from .base import Base, new_id, utcnow
 from .login import LoginThrottle
@@ -16,6 +23,7 @@ from .session import (
 from .user import ROLES, ApiToken, CaseloadAssignment, ResearchConsent, User
 
 __all__ = [
+    "MAIL_STATUSES",
     "MODALITIES",
     "PERSPECTIVES",
     "ROLES",
@@ -25,10 +33,14 @@ __all__ = [
     "Base",
     "CaseloadAssignment",
     "ChatMessage",
+    "Invitation",
     "LoginThrottle",
     "Modality",
+    "OutgoingMail",
+    "PasswordReset",
     "QualitySample",
     "Rating",
+    "RecoveryCode",
     "ResearchConsent",
     "SessionStatus",
     "TherapySession",

@@ -60,6 +60,10 @@ class TherapySession(Base):
     ended_at: Mapped[datetime | None]
     cancelled_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The calendar file's SEQUENCE (RFC 5545): raised at each reschedule or cancel
+    calendar_sequence: Mapped[int] = mapped_column(default=0)
+    # When `teletherapy reminders send` queued this session's reminders (once)
+    reminded_at: Mapped[datetime | None]
 
     therapist: Mapped[User] = relationship(foreign_keys=[therapist_id])
     client: Mapped[User] = relationship(foreign_keys=[client_id])

@@ -29,6 +29,13 @@ class User(Base):
     failed_logins: Mapped[int] = mapped_column(default=0)
     locked_until: Mapped[datetime | None]
     instrument_pair: Mapped[str | None] = mapped_column(String(64))
+    # Two-factor sign-in (TOTP, RFC 6238): the base32 secret once enrolment is
+    # confirmed (pending_totp_secret until then), and the last time step accepted,
+    # so a code works once
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    pending_totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_last_step: Mapped[int | None]
+    password_changed_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     tokens: Mapped[list["ApiToken"]] = relationship(back_populates="user")
