@@ -13,6 +13,7 @@ from flask.globals import app_ctx
 from .config import Settings
 from .extensions import db
 from .private_files import write_private
+from .reminders import reminders_cli
 from .research import cli as research_cli
 from .services import accounts, audit, migrations
 from .services.errors import ServiceError
@@ -263,6 +264,7 @@ def init_app(app: Flask) -> None:
         caseload_cli,
         instruments_cli,
         mail_cli,
+        reminders_cli,
         demo,
         serve,
     ):

@@ -13,10 +13,8 @@ from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..models import ROLES, CaseloadAssignment, User, new_id
-from . import audit, lockout
+from . import audit, lockout, password_policy
 from .errors import Conflict, Invalid, NotFound
-
-MIN_PASSWORD = 12
 
 
 @functools.cache
@@ -49,8 +47,9 @@ def create_user(
     errors = {}
     if role not in ROLES:
         errors["role"] = f"must be one of {list(ROLES)} (got {role!r})"
-    if len(password) < MIN_PASSWORD:
-        errors["password"] = f"must be at least {MIN_PASSWORD} characters"
+    weak = password_policy.problem(password, user_inputs=(email, name))
+    if weak:
+        errors["password"] = weak
     if not name.strip() or len(name) > 120:
         errors["display_name"] = "must be 1 to 120 characters"
     if errors:
