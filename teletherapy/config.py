@@ -167,6 +167,7 @@ def _instance_secret(path: Path) -> str:
 
 
 def _check(app: Flask) -> None:
+    _check_mail(app.config)
     if app.config["ENV"] != "production":
         return
     _check_keys(app.config)
@@ -184,6 +185,26 @@ def _check(app: Flask) -> None:
         raise ConfigError(
             "production refuses SQLite: set TELETHERAPY_DATABASE_URL to PostgreSQL, "
             "or TELETHERAPY_ALLOW_SQLITE_IN_PRODUCTION=true to accept the risk"
+        )
+
+
+def _check_mail(config: Config) -> None:
+    """SMTP_URL and PUBLIC_URL, when set, must be usable (any environment)."""
+    from urllib.parse import urlsplit
+
+    from .services.mail import SmtpTransport
+
+    if config.get("SMTP_URL"):
+        try:
+            SmtpTransport.from_url(str(config["SMTP_URL"]))
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from None
+    public = str(config.get("PUBLIC_URL") or "")
+    parts = urlsplit(public)
+    if public and (parts.scheme not in ("http", "https") or not parts.netloc):
+        raise ConfigError(
+            "TELETHERAPY_PUBLIC_URL must be the address people open, e.g. "
+            f"'https://clinic.example' (got {public[:80]!r})"
         )
 
 

@@ -86,3 +86,30 @@ def test_demo_is_refused_in_production_and_writes_nothing(tmp_path):
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(User)) == 0
     assert not (tmp_path / "instance" / "demo-credentials.txt").exists()
+
+
+def test_mail_in_production_needs_the_public_address_for_its_links(tmp_path):
+    with pytest.raises(ConfigError, match="TELETHERAPY_PUBLIC_URL"):
+        _production(tmp_path, SMTP_URL="smtp+starttls://u:p@mail.example:587")
+    app = _production(
+        tmp_path,
+        SMTP_URL="smtp+starttls://u:p@mail.example:587",
+        PUBLIC_URL="https://clinic.example",
+    )
+    assert app.config["PUBLIC_URL"] == "https://clinic.example"
+
+
+@pytest.mark.parametrize(
+    ("settings", "named"),
+    [
+        ({"SMTP_URL": "mail.example:25"}, "TELETHERAPY_SMTP_URL"),
+        ({"SMTP_URL": "https://mail.example"}, "TELETHERAPY_SMTP_URL"),
+        ({"PUBLIC_URL": "clinic.example"}, "TELETHERAPY_PUBLIC_URL"),
+        ({"PUBLIC_URL": "ftp://clinic.example"}, "TELETHERAPY_PUBLIC_URL"),
+    ],
+)
+def test_unusable_mail_settings_stop_the_start_naming_the_setting(
+    tmp_path, settings, named
+):
+    with pytest.raises(ConfigError, match=named):
+        _production(tmp_path, **{"PUBLIC_URL": "https://clinic.example", **settings})
