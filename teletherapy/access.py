@@ -20,6 +20,7 @@ THERAPIST = frozenset({"therapist"})
 CLIENT = frozenset({"client"})
 RESEARCHER = frozenset({"researcher"})
 ADMIN = frozenset({"admin"})
+INVITERS = frozenset({"therapist", "admin"})
 
 ACCESS: dict[str, frozenset[str]] = {
     "static": PUBLIC,
@@ -28,7 +29,15 @@ ACCESS: dict[str, frozenset[str]] = {
     "auth.login": PUBLIC,
     "auth.logout": ANY_USER,
     "auth.settings": ANY_USER,
+    "auth.password_change": ANY_USER,
+    "auth.password_reset_request": PUBLIC,
+    "auth.password_reset": PUBLIC,
     "auth.keepalive": ANY_USER,
+    "auth.session_remaining": ANY_USER,
+    "auth.invite": PUBLIC,
+    "auth.invite_client": THERAPIST,
+    "auth.invitation_resend": INVITERS,
+    "auth.invitation_revoke": INVITERS,
     "dashboard.index": ANY_USER,
     "dashboard.therapist": THERAPIST,
     "dashboard.client": CLIENT,
@@ -45,7 +54,7 @@ ACCESS: dict[str, frozenset[str]] = {
     "rating_forms.form": CLINICIANS,
     "rating_forms.submit": CLINICIANS,
     "admin.index": ADMIN,
-    "admin.create_user": ADMIN,
+    "admin.invite": ADMIN,
     "admin.set_active": ADMIN,
     "admin.assign": ADMIN,
     "admin.audit_log": ADMIN,
@@ -69,6 +78,8 @@ ACCESS: dict[str, frozenset[str]] = {
     "api.research_summary": RESEARCHER,
     "api.research_export_csv": RESEARCHER,
     "api.research_codebook": RESEARCHER,
+    "api.invitation_create": INVITERS,
+    "api.invitation_delete": INVITERS,
     "api.consent_detail": CLINICIANS,
     "api.consent_update": CLINICIANS,
     "research.index": RESEARCHER,

@@ -1,7 +1,6 @@
 from flask_wtf import FlaskForm
 from wtforms import (
     EmailField,
-    PasswordField,
     SelectChoice,
     SelectField,
     StringField,
@@ -17,15 +16,18 @@ ROLE_CHOICES = [
 ]
 
 
-class CreateUserForm(FlaskForm):
+class InviteForm(FlaskForm):
+    """Invite someone: they choose their own password from the link in the mail."""
+
     display_name = StringField("Name", validators=[DataRequired(), Length(max=120)])
     email = EmailField("E-mail", validators=[DataRequired(), Length(max=254)])
     role = SelectField("Role", choices=ROLE_CHOICES)
-    password = PasswordField(
-        "Initial password (at least 12 characters)",
-        validators=[DataRequired(), Length(12, 1024)],
+    therapist_id = SelectField(
+        "Therapist (for a client: joins this therapist's caseload)",
+        choices=[],
+        validate_choice=False,
     )
-    submit = SubmitField("Create account")
+    submit = SubmitField("Send invitation")
 
 
 class AssignForm(FlaskForm):

@@ -20,16 +20,16 @@ from wtforms import SelectChoice
 
 import signaling
 
-from .. import web_auth
-from ..config import settings
+from .. import mailer, web_auth
+from ..auth.invite import composer, ttl_hours, when, words
 from ..extensions import db
 from ..models import AuditEvent, CaseloadAssignment, User
-from ..services import accounts, audit, tokens
+from ..services import accounts, audit, invitations, mail, tokens
 from ..services.errors import Invalid, ServiceError
 from ..sessions.forms import ActionForm
 from ..times import page_time
 from . import bp
-from .forms import AssignForm, CreateUserForm
+from .forms import AssignForm, InviteForm
 
 
 def _assign_form() -> AssignForm:
@@ -46,45 +46,70 @@ def _assign_form() -> AssignForm:
     return form
 
 
+def _invite_form() -> InviteForm:
+    form = InviteForm()
+    therapists = db.session.scalars(
+        select(User)
+        .where(User.active, User.role == "therapist")
+        .order_by(User.display_name)
+    )
+    form.therapist_id.choices = [SelectChoice("", "No therapist")] + [
+        SelectChoice(u.id, u.display_name) for u in therapists
+    ]
+    return form
+
+
 @bp.get("/")
 def index() -> ResponseReturnValue:
     users = list(
         db.session.scalars(select(User).order_by(User.role, User.display_name))
     )
     pairs = list(db.session.scalars(select(CaseloadAssignment)))
+    names = {u.id: u.display_name for u in users}
     return render_template(
         "admin/index.html",
         users=users,
         pairs=pairs,
-        create_form=CreateUserForm(),
+        invite_form=_invite_form(),
+        invitations=invitations.listing(db.session(), current_user),
+        names=names,
+        mail_problems=mail.problems(db.session()),
         assign_form=_assign_form(),
         action_form=ActionForm(),
     )
 
 
-@bp.post("/users")
-def create_user() -> ResponseReturnValue:
-    form = CreateUserForm()
-    if form.validate_on_submit():
-        try:
-            accounts.create_user(
-                db.session(),
-                email=form.email.data,
-                name=form.display_name.data,
-                role=form.role.data,
-                password=form.password.data,
-                actor_id=current_user.id,
-                hash_method=settings().password_hash_method,
-                origin=web_auth.origin(),
-            )
-            flash(f"Account created for {form.email.data}.", "info")
-        except ServiceError as exc:
-            flash(
-                f"{exc.message}: {exc.details}" if exc.details else exc.message, "error"
-            )
-    else:
-        for field, errors in form.errors.items():
-            flash(f"{getattr(form, field).label.text}: {errors[0]}", "error")
+@bp.post("/invitations")
+def invite() -> ResponseReturnValue:
+    """Invite someone of any role; a client may join a therapist's caseload."""
+    form = _invite_form()
+    if not form.validate_on_submit():
+        for name, errors in form.errors.items():
+            flash(f"{getattr(form, name).label.text}: {errors[0]}", "error")
+        return redirect(url_for("admin.index"))
+    therapist_id = form.therapist_id.data or None
+    if form.role.data != "client":
+        therapist_id = None  # only a client joins a caseload
+    try:
+        row = invitations.create(
+            db.session(),
+            email=form.email.data,
+            display_name=form.display_name.data,
+            role=form.role.data,
+            inviter=current_user._get_current_object(),
+            therapist_id=therapist_id,
+            ttl_hours=ttl_hours(),
+            compose=composer(current_user.display_name),
+            origin=web_auth.origin(),
+        )
+    except ServiceError as exc:
+        flash(words(exc), "error")
+        return redirect(url_for("admin.index"))
+    mailer.kick()
+    flash(
+        f"Invitation sent to {row.email}. The link works until {when(row.expires_at)}.",
+        "info",
+    )
     return redirect(url_for("admin.index"))
 
 

@@ -123,4 +123,4 @@ def page(items: list[Any], limit: int, offset: int) -> dict[str, Any]:
 # Routes register on bp; research and consent keep theirs beside their own code.
 from ..consent import api as _consent_api  # noqa: E402,F401
 from ..research import api as _research_api  # noqa: E402,F401
-from . import ratings, views  # noqa: E402,F401
+from . import invitations, ratings, views  # noqa: E402,F401

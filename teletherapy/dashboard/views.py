@@ -9,10 +9,11 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from wtforms import SelectChoice
 
+from ..auth.invite import InviteClientForm
 from ..config import settings
 from ..extensions import db
 from ..models import SessionStatus, TherapySession
-from ..services import accounts, rating_submission, scheduling
+from ..services import accounts, invitations, rating_submission, scheduling
 from ..sessions.forms import ScheduleForm
 from ..sessions.views import waiting_room
 from . import bp
@@ -64,6 +65,10 @@ def therapist() -> ResponseReturnValue:
         upcoming=upcoming,
         past=past,
         now=datetime.now(UTC),
+        invite_form=InviteClientForm(),
+        invitations=invitations.listing(
+            db.session(), current_user, states=("pending", "expired")
+        ),
         **_ratings(),
     )
 
