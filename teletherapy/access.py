@@ -6,11 +6,12 @@ rules written out by hand and call every route of the URL map and every socket e
 as every role, so a new route without an entry (there and here) fails the suite.
 """
 
-from flask import Flask, abort, request
+from flask import Flask, abort, current_app, flash, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from .extensions import login_manager
+from .services.errors import Forbidden
 from .web_auth import api_user, is_api_request
 
 PUBLIC = frozenset({"anonymous", "therapist", "client", "researcher", "admin"})
@@ -33,6 +34,12 @@ ACCESS: dict[str, frozenset[str]] = {
     "auth.password_reset_request": PUBLIC,
     "auth.password_reset": PUBLIC,
     "auth.keepalive": ANY_USER,
+    "auth.login_code": PUBLIC,
+    "auth.two_factor": ANY_USER,
+    "auth.two_factor_confirm": ANY_USER,
+    "auth.two_factor_recovery_codes": ANY_USER,
+    "auth.two_factor_disable": ANY_USER,
+    "auth.two_factor_reset": ADMIN,
     "auth.session_remaining": ANY_USER,
     "auth.invite": PUBLIC,
     "auth.invite_client": THERAPIST,
@@ -104,6 +111,46 @@ SOCKET_ACCESS: dict[str, frozenset[str]] = {
 }
 
 
+# REQUIRE_2FA_ROLES: a signed-in person of such a role without a confirmed second
+# factor reaches only these endpoints (enrolment: teletherapy/auth/two_factor.py).
+ENROLMENT_ONLY = frozenset(
+    {
+        "static",
+        "vendor.asset",
+        "health.healthz",
+        "auth.logout",
+        "auth.keepalive",
+        "auth.session_remaining",
+        "auth.two_factor",
+        "auth.two_factor_confirm",
+        "api.openapi",
+        "api.token_delete",
+    }
+)
+
+
+def second_factor_missing() -> bool:
+    """The caller's role requires a second factor and they have not set one up."""
+    user = api_user() if is_api_request() else current_user
+    roles = current_app.config.get("REQUIRE_2FA_ROLES") or ()
+    return user is not None and user.role in roles and not user.totp_secret
+
+
+def _enrol_first() -> ResponseReturnValue:
+    if is_api_request():
+        raise Forbidden(
+            "your role needs two-step sign-in: set it up on the website first "
+            "(Settings, two-step sign-in)",
+            code="two_factor_required",
+        )
+    flash(
+        "Please set up two-step sign-in first: your role needs it before you "
+        "can continue.",
+        "info",
+    )
+    return redirect(url_for("auth.two_factor"))
+
+
 def role_of_request() -> str:
     user = api_user() if is_api_request() else current_user
     if user is None or not getattr(user, "is_authenticated", False):
@@ -118,6 +165,12 @@ def enforce() -> ResponseReturnValue | None:
         return None  # routing failed; the 404/405 handlers answer
     allowed = ACCESS.get(endpoint, frozenset())
     role = role_of_request()
+    if (
+        role != "anonymous"
+        and endpoint not in ENROLMENT_ONLY
+        and second_factor_missing()
+    ):
+        return _enrol_first()
     if role in allowed:
         return None
     if role == "anonymous" and not is_api_request():

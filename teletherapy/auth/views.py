@@ -25,6 +25,7 @@ from ..services.errors import Invalid
 from ..web_auth import start_session_clock
 from . import bp, passwords, sign_in
 from .forms import LoginForm, SettingsForm
+from .two_factor import begin_second_step
 
 
 def _safe_next(target: str | None) -> str:
@@ -48,6 +49,8 @@ def login() -> ResponseReturnValue:
     status = 200
     if form.validate_on_submit():
         user = sign_in.check(form.email.data, form.password.data)
+        if user is not None and user.totp_secret:  # a code first (two_factor.py)
+            return begin_second_step(user, _safe_next(request.args.get("next")))
         if user is not None:
             session.clear()  # a new session at login: no fixation
             login_user(user)
