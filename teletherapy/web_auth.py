@@ -146,6 +146,11 @@ def cookie_login(check_idle: bool = True) -> tuple[User, int] | None:
     return current_user._get_current_object(), login_at
 
 
+# Requests that read the login's clock without counting as activity (the idle
+# warning asks how long is left, auth/idle.py); they still end a lapsed login.
+PASSIVE_ENDPOINTS = frozenset({"auth.session_remaining"})
+
+
 def enforce_timeouts() -> ResponseReturnValue | None:
     """Idle and absolute session timeouts for pages (docs/security.md, row 7).
 
@@ -171,7 +176,7 @@ def enforce_timeouts() -> ResponseReturnValue | None:
         )
         flash(f"You were signed out because {why}. Please sign in again.", "info")
         return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
-    if now - seen_at >= 30:  # keep cookie churn low
+    if now - seen_at >= 30 and request.endpoint not in PASSIVE_ENDPOINTS:  # low churn
         session["seen_at"] = now
     session.setdefault("login_at", login_at)
     return None
