@@ -53,6 +53,11 @@ class SessionCreate(Strict):
     duration_minutes: int = Field(ge=5, le=240)
 
 
+class SessionReschedule(Strict):
+    scheduled_start: AwareDatetime
+    duration_minutes: int | None = Field(default=None, ge=5, le=240)
+
+
 class SessionOut(BaseModel):
     id: str
     therapist_id: str

@@ -5,9 +5,10 @@ from flask.typing import ResponseReturnValue
 
 import signaling
 
-from .. import live, web_auth
+from .. import live, mailer, web_auth
 from ..auth import sign_in
 from ..extensions import db, limiter
+from ..reminders import calendar_mails
 from ..services import audit, chat, scheduling, tokens
 from ..web_auth import api_token
 from . import bp, caller, page, page_args, parse, serialize
@@ -19,6 +20,7 @@ from .schemas import (
     SessionCreate,
     SessionList,
     SessionOut,
+    SessionReschedule,
     TokenOut,
     TokenRequest,
 )
@@ -102,8 +104,13 @@ def sessions_list() -> ResponseReturnValue:
 def sessions_create() -> ResponseReturnValue:
     body = parse(SessionCreate)
     row = scheduling.schedule(
-        db.session(), caller(), **body.model_dump(), origin=web_auth.origin()
+        db.session(),
+        caller(),
+        **body.model_dump(),
+        origin=web_auth.origin(),
+        notify=calendar_mails,
     )
+    mailer.kick()
     return serialize.json(serialize.session(row)), 201
 
 
@@ -167,8 +174,37 @@ def session_start(session_id: str) -> ResponseReturnValue:
 )
 def session_cancel(session_id: str) -> ResponseReturnValue:
     row = scheduling.cancel(
-        db.session(), caller(), session_id, origin=web_auth.origin()
+        db.session(),
+        caller(),
+        session_id,
+        origin=web_auth.origin(),
+        notify=calendar_mails,
     )
+    mailer.kick()
+    return serialize.json(serialize.session(row))
+
+
+@route(
+    bp,
+    "POST",
+    "/sessions/<session_id>/reschedule",
+    summary="Move a scheduled session to a new time (therapist)",
+    body=SessionReschedule,
+    response=SessionOut,
+    errors=(400, 403, 404, 409, 422),
+)
+def session_reschedule(session_id: str) -> ResponseReturnValue:
+    body = parse(SessionReschedule)
+    row = scheduling.reschedule(
+        db.session(),
+        caller(),
+        session_id,
+        body.scheduled_start,
+        body.duration_minutes,
+        origin=web_auth.origin(),
+        notify=calendar_mails,
+    )
+    mailer.kick()
     return serialize.json(serialize.session(row))
 
 

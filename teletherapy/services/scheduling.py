@@ -1,13 +1,49 @@
-"""Therapy sessions: schedule, cancel, start (in person or when both joined), end."""
+"""Therapy sessions: schedule, reschedule, cancel, start (in person or when both
+joined), end.
 
+Scheduling, rescheduling and cancelling take an optional ``notify``: the caller's
+composer of the calendar mails (teletherapy/reminders.py), called with the changed
+session and the calendar method once the change is made; its mails are queued in
+the same transaction, so the change and its mails commit together or not at all.
+"""
+
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 
 from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session
 
 from ..models import MODALITIES, SessionStatus, TherapySession, User
-from . import accounts, audit
+from . import accounts, audit, mail
+from .calendar import Method
 from .errors import Conflict, Forbidden, Invalid, NotFound
+
+# The calendar mails of a change: (session, "REQUEST" or "CANCEL") -> mails to queue
+Notify = Callable[[TherapySession, Method], Iterable[mail.Outgoing]]
+
+
+def _notify(
+    tx: Session, notify: Notify | None, row: TherapySession, method: Method
+) -> None:
+    if notify is None:
+        return
+    tx.flush()
+    for outgoing in notify(row, method):
+        mail.enqueue(tx, outgoing)
+
+
+def _check_duration(duration_minutes: int) -> None:
+    if not 5 <= duration_minutes <= 240:
+        raise Invalid("bad duration", {"duration_minutes": "must be between 5 and 240"})
+
+
+def _check_start(scheduled_start: datetime) -> datetime:
+    if scheduled_start.tzinfo is None or scheduled_start.utcoffset() is None:
+        raise Invalid(
+            "the start needs a time zone",
+            {"scheduled_start": "give a time with its offset (e.g. +02:00 or Z)"},
+        )
+    return scheduled_start.astimezone(UTC)
 
 
 def schedule(
@@ -19,6 +55,7 @@ def schedule(
     scheduled_start: datetime,
     duration_minutes: int,
     origin: str | None,
+    notify: Notify | None = None,
 ) -> TherapySession:
     if therapist.role != "therapist":
         raise Forbidden("only therapists schedule sessions")
@@ -30,14 +67,14 @@ def schedule(
         raise Invalid(
             "unknown modality", {"modality": f"must be one of {list(MODALITIES)}"}
         )
-    if not 5 <= duration_minutes <= 240:
-        raise Invalid("bad duration", {"duration_minutes": "must be between 5 and 240"})
+    _check_duration(duration_minutes)
     row = TherapySession(
         therapist_id=therapist.id,
         client_id=client_id,
         modality=modality,
-        scheduled_start=scheduled_start.astimezone(UTC),
+        scheduled_start=_check_start(scheduled_start),
         duration_minutes=duration_minutes,
+        calendar_sequence=0,
     )
     tx.add(row)
     tx.flush()
@@ -50,6 +87,7 @@ def schedule(
         modality=modality,
         origin=origin,
     )
+    _notify(tx, notify, row, "REQUEST")
     tx.commit()
     return row
 
@@ -87,7 +125,12 @@ def list_for(
 
 
 def cancel(
-    tx: Session, user: User, session_id: str, *, origin: str | None
+    tx: Session,
+    user: User,
+    session_id: str,
+    *,
+    origin: str | None,
+    notify: Notify | None = None,
 ) -> TherapySession:
     row = for_participant(tx, user, session_id)
     if row.status != SessionStatus.SCHEDULED:
@@ -96,7 +139,58 @@ def cancel(
         )
     row.status = SessionStatus.CANCELLED
     row.cancelled_at = datetime.now(UTC)
+    row.calendar_sequence = (row.calendar_sequence or 0) + 1
     audit.record(tx, "session.cancel", user.id, "session", row.id, origin=origin)
+    _notify(tx, notify, row, "CANCEL")
+    tx.commit()
+    return row
+
+
+def reschedule(
+    tx: Session,
+    user: User,
+    session_id: str,
+    scheduled_start: datetime,
+    duration_minutes: int | None = None,
+    *,
+    origin: str | None,
+    notify: Notify | None = None,
+    now: datetime | None = None,
+) -> TherapySession:
+    """A scheduled session moved to a new time (its therapist only): the calendar
+    file's SEQUENCE goes up, and a reminder for the new time will go out."""
+    row = for_participant(tx, user, session_id)
+    if row.therapist_id != user.id:
+        raise Forbidden("only the therapist reschedules a session")
+    if row.status != SessionStatus.SCHEDULED:
+        raise Conflict(
+            f"a {row.status} session cannot be rescheduled", code="invalid_state"
+        )
+    start = _check_start(scheduled_start)
+    if start <= (now or datetime.now(UTC)):
+        raise Invalid(
+            "the new time has passed", {"scheduled_start": "must be in the future"}
+        )
+    if duration_minutes is not None:
+        _check_duration(duration_minutes)
+    previous = row.scheduled_start
+    row.scheduled_start = start
+    if duration_minutes is not None:
+        row.duration_minutes = duration_minutes
+    row.calendar_sequence = (row.calendar_sequence or 0) + 1
+    row.reminded_at = None
+    audit.record(
+        tx,
+        "session.reschedule",
+        user.id,
+        "session",
+        row.id,
+        origin=origin,
+        previous_start=previous.astimezone(UTC).isoformat(),
+        scheduled_start=start.isoformat(),
+        duration_minutes=row.duration_minutes,
+    )
+    _notify(tx, notify, row, "REQUEST")
     tx.commit()
     return row
 

@@ -32,5 +32,18 @@ class ScheduleForm(FlaskForm):
     submit = SubmitField("Schedule session")
 
 
+class RescheduleForm(FlaskForm):
+    """A new time for a scheduled session (the session row's small form)."""
+
+    scheduled_start = DateTimeLocalField(
+        "New date and time (your time zone)",
+        format="%Y-%m-%dT%H:%M",
+        validators=[DataRequired()],
+    )
+    duration_minutes = IntegerField(
+        "Length in minutes", validators=[DataRequired(), NumberRange(5, 240)]
+    )
+
+
 class ActionForm(FlaskForm):
     """CSRF-only form for the small POST buttons (cancel, start, end)."""

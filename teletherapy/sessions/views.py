@@ -20,14 +20,15 @@ from wtforms import SelectChoice
 
 import signaling
 
-from .. import live, web_auth
+from .. import live, mailer, web_auth
 from ..errors import json_error
 from ..extensions import db
 from ..models import Modality, SessionStatus, TherapySession, User
+from ..reminders import calendar_mails
 from ..services import accounts, audit, ice, scheduling
 from ..services.errors import ServiceError
 from . import bp
-from .forms import ActionForm, ScheduleForm
+from .forms import ActionForm, RescheduleForm, ScheduleForm
 
 
 @bp.post("/")
@@ -51,12 +52,42 @@ def create() -> ResponseReturnValue:
             scheduled_start=start,
             duration_minutes=form.duration_minutes.data,
             origin=web_auth.origin(),
+            notify=calendar_mails,
         )
     except ServiceError as exc:
         flash(exc.message, "error")
     else:
+        mailer.kick()
         flash("Session scheduled. Your client can see it on their dashboard.", "info")
     return redirect(url_for("dashboard.therapist"))
+
+
+@bp.post("/<session_id>/reschedule")
+def reschedule(session_id: str) -> ResponseReturnValue:
+    form = RescheduleForm()
+    if not form.validate_on_submit():
+        for field, errors in form.errors.items():
+            flash(f"{getattr(form, field).label.text}: {errors[0]}", "error")
+        return redirect(url_for("dashboard.index"))
+    start = form.scheduled_start.data.replace(tzinfo=ZoneInfo(current_user.timezone))
+    try:
+        scheduling.reschedule(
+            db.session(),
+            current_user,
+            session_id,
+            start,
+            form.duration_minutes.data,
+            origin=web_auth.origin(),
+            notify=calendar_mails,
+        )
+    except ServiceError as exc:
+        if exc.status == 404:
+            raise
+        flash(exc.message, "error")
+    else:
+        mailer.kick()
+        flash("Session moved. You and your client get the new time by e-mail.", "info")
+    return redirect(url_for("dashboard.index"))
 
 
 class _Action(Protocol):
@@ -83,9 +114,17 @@ def _run(fn: _Action, session_id: str, done: str) -> TherapySession | None:
     return row
 
 
+def _cancel(
+    tx: Session, user: User, session_id: str, *, origin: str | None
+) -> TherapySession:
+    """scheduling.cancel with the calendar mails to both participants."""
+    return scheduling.cancel(tx, user, session_id, origin=origin, notify=calendar_mails)
+
+
 @bp.post("/<session_id>/cancel")
 def cancel(session_id: str) -> ResponseReturnValue:
-    _run(scheduling.cancel, session_id, "Session cancelled.")
+    if _run(_cancel, session_id, "Session cancelled.") is not None:
+        mailer.kick()
     return redirect(url_for("dashboard.index"))
 
 
