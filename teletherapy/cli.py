@@ -12,11 +12,13 @@ from flask.globals import app_ctx
 
 from .config import Settings
 from .extensions import db
+from .models import Invitation
 from .private_files import write_private
 from .reminders import reminders_cli
 from .research import cli as research_cli
 from .services import accounts, audit, migrations
 from .services.errors import ServiceError
+from .services.mail import Outgoing
 
 db_cli = AppGroup("db", help="Database schema.")
 users_cli = AppGroup("users", help="Accounts.")
@@ -76,6 +78,56 @@ def users_create(role: str, email: str, name: str, password_stdin: bool) -> None
     except ServiceError as exc:
         _fail(exc)
     click.echo(user.id)
+
+
+@users_cli.command("invite")
+@click.option(
+    "--role",
+    type=click.Choice(["therapist", "client", "researcher", "admin"]),
+    required=True,
+)
+@click.option("--email", required=True)
+@click.option("--name", required=True)
+@click.option(
+    "--therapist",
+    "therapist_email",
+    default=None,
+    help="For a client: the therapist whose caseload they join.",
+)
+def users_invite(role: str, email: str, name: str, therapist_email: str | None) -> None:
+    """Invite someone by e-mail to choose their own password; queues the mail and
+    prints the invitation's link alone on the last line."""
+    from . import mailer
+    from .auth.invite import composer
+    from .services import invitations
+
+    links: list[str] = []
+    compose = composer(None)
+
+    def keep_link(token: str, row: Invitation) -> Outgoing:
+        links.append(mailer.public_url(f"/invite/{token}"))
+        return compose(token, row)
+
+    try:
+        therapist_id = None
+        if therapist_email:
+            therapist_id = accounts.user_by_email(db.session(), therapist_email).id
+        row = invitations.create(
+            db.session(),
+            email=email,
+            display_name=name,
+            role=role,
+            inviter=None,
+            therapist_id=therapist_id,
+            ttl_hours=float(current_app.config["INVITATION_TTL_HOURS"]),
+            compose=keep_link,
+            origin=audit.CLI,
+        )
+    except ServiceError as exc:
+        _fail(exc)
+    mailer.kick()
+    click.echo(f"invitation {row.id} for {row.email} queued; the link:")
+    click.echo(links[-1])
 
 
 @caseload_cli.command("add")
