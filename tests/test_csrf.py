@@ -24,7 +24,11 @@ ROLE_ORDER = ("anonymous", "therapist", "client", "researcher", "admin")
 # Forms the issue names: they must be among the routes found (a guard on the finder).
 NAMED = {
     "admin.set_active",
-    "admin.create_user",
+    "admin.invite",
+    "auth.invite",
+    "auth.invite_client",
+    "auth.invitation_resend",
+    "auth.invitation_revoke",
     "admin.assign",
     "sessions.create",
     "sessions.end",
@@ -64,7 +68,10 @@ def _signed_in(app, user: User | None):  # type: ignore[no-untyped-def]
 
 
 def _token(web) -> str:  # type: ignore[no-untyped-def]
-    return TOKEN.search(web.get("/settings").get_data(as_text=True)).group(1)
+    page = web.get("/settings")
+    if page.status_code != 200:  # signed out (a public form): the login page's token
+        page = web.get("/login")
+    return TOKEN.search(page.get_data(as_text=True)).group(1)
 
 
 def _audit_rows(app) -> int:  # type: ignore[no-untyped-def]
@@ -81,6 +88,9 @@ def people(app, make_user):  # type: ignore[no-untyped-def]
         "session_id": session_for(app, therapist, patient, "in_person").id,
         "user_id": patient.id,
         "value": "0",
+        # link secrets and invitations: unknown ones; the CSRF check comes first
+        "token": "not-a-real-token",
+        "invitation_id": "no-such-invitation",
     }
     return users, ids
 
