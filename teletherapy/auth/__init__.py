@@ -2,4 +2,4 @@ from flask import Blueprint
 
 bp = Blueprint("auth", __name__)
 
-from . import idle, invite, views  # noqa: E402,F401
+from . import idle, invite, two_factor, views  # noqa: E402,F401

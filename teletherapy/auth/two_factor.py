@@ -43,6 +43,10 @@ PENDING = "two_factor_pending"
 PENDING_SECONDS = 300
 MAX_FAILURES = 5
 CODE_RATE_LIMIT = "5 per minute"
+TOO_MANY = (
+    "That code did not work several times, so this sign-in has stopped. "
+    "Please start again with your e-mail and password."
+)
 
 
 class CodeForm(FlaskForm):  # type: ignore[misc]  # FlaskForm is Any
@@ -147,8 +151,11 @@ def login_code() -> ResponseReturnValue:
     user, marker = pending
     form = CodeForm()
     status = 200
+    tx = db.session()
+    since = datetime.fromtimestamp(marker["at"], UTC)
+    if service.failures_since(tx, user, since) >= MAX_FAILURES:
+        return _start_again(TOO_MANY)  # also for a replayed older cookie
     if form.validate_on_submit():
-        tx = db.session()
         if service.verify_second_factor(
             tx, user, form.code.data, origin=web_auth.origin()
         ):
@@ -159,12 +166,8 @@ def login_code() -> ResponseReturnValue:
             audit.write(tx, "login", user.id, "user", user.id, origin=web_auth.origin())
             safe = next_url.startswith("/") and not next_url.startswith("//")
             return redirect(next_url if safe else url_for("dashboard.index"))
-        since = datetime.fromtimestamp(marker["at"], UTC)
         if service.failures_since(tx, user, since) >= MAX_FAILURES:
-            return _start_again(
-                "That code did not work several times, so this sign-in has "
-                "stopped. Please start again with your e-mail and password."
-            )
+            return _start_again(TOO_MANY)
         flash(
             "That code did not work. Type the six digits your app shows now, "
             "or one of your recovery codes. Each code works only once.",
