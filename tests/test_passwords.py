@@ -248,6 +248,54 @@ def test_wrong_current_passwords_are_rate_limited(make_app):
     assert codes == [422, 422, 422, 429]
 
 
+def test_a_change_keeps_the_absolute_limit_of_the_original_sign_in(mail_app, person):
+    hours = mail_app.config["SESSION_ABSOLUTE_HOURS"]
+    browser = mail_app.test_client()
+    with time_machine.travel(START, tick=False) as clock:
+        _login(browser, person.email, PASSWORD)
+        for _ in range(int(hours * 3) - 2):  # active every 20 minutes
+            clock.shift(timedelta(minutes=20))
+            assert browser.get("/settings").status_code == 200
+        clock.shift(timedelta(minutes=10))  # half an hour before the limit
+        assert _change(browser, PASSWORD, NEW).status_code == 302
+        assert browser.get("/settings").status_code == 200
+        clock.shift(timedelta(minutes=20))
+        assert browser.get("/settings").status_code == 200
+        clock.shift(timedelta(minutes=10))  # the original sign-in's limit
+        r = browser.get("/settings")
+        assert r.status_code == 302 and "/login" in r.headers["Location"]
+
+
+def _csrf(page: str) -> str:
+    match = re.search(r'name="csrf_token"[^>]* value="([^"]+)"', page)
+    assert match, page
+    return match.group(1)
+
+
+def test_the_forms_carry_and_need_a_csrf_token(make_app):
+    app = make_app(WTF_CSRF_ENABLED=True)
+    user = new_user(app, "client")
+    browser = app.test_client()
+    page = browser.get("/login").get_data(as_text=True)
+    browser.post(
+        "/login",
+        data={"email": user.email, "password": PASSWORD, "csrf_token": _csrf(page)},
+    )
+    fields = {"current_password": PASSWORD, "new_password": NEW}
+    fields["confirm_password"] = NEW
+    assert browser.post("/settings/password", data=fields).status_code == 400
+    settings_page = browser.get("/settings").get_data(as_text=True)
+    password_form = settings_page[settings_page.index("/settings/password") :]
+    fields["csrf_token"] = _csrf(password_form)
+    assert browser.post("/settings/password", data=fields).status_code == 302
+    assert browser.get("/settings").status_code == 200
+    anonymous = app.test_client()
+    data = {"email": user.email}
+    assert anonymous.post("/password/reset", data=data).status_code == 400
+    data["csrf_token"] = _csrf(anonymous.get("/password/reset").get_data(as_text=True))
+    assert anonymous.post("/password/reset", data=data).status_code == 200
+
+
 def test_changing_needs_a_sign_in(app, client):
     r = _change(client, PASSWORD, NEW)
     assert r.status_code == 302 and "/login" in r.headers["Location"]

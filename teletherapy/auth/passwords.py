@@ -129,10 +129,14 @@ def password_change() -> ResponseReturnValue:
         else:
             signaling.disconnect_user(user.id)
             mailer.kick()
-            # This browser stays signed in: a new login with the new nonce.
+            # This browser stays signed in: a new login with the new nonce, whose
+            # absolute limit still counts from the original sign-in.
+            login_at = session.get("login_at")
             session.clear()
             login_user(user)
             start_session_clock()
+            if isinstance(login_at, int):
+                session["login_at"] = login_at
             flash(
                 "Your password is changed. You stay signed in here; every other "
                 "browser, app and device has been signed out.",
