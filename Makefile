@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 export HOST PORT
 
-.PHONY: run test lint audit bench node browser clean
+.PHONY: run test lint audit bench node browser coturn clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,12 +34,15 @@ node_modules/.installed: package.json package-lock.json
 browser:
 	@scripts/ensure-chromium
 
+coturn:
+	@scripts/ensure-coturn
+
 run: $(VENV)/.runtime node
 	$(BIN)/teletherapy db upgrade
 	$(BIN)/teletherapy demo
 	$(BIN)/teletherapy serve --host $(HOST) --port $(PORT)
 
-test: $(VENV)/.dev node browser
+test: $(VENV)/.dev node browser coturn
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(VENV)/.dev
