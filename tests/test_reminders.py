@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import icalendar
+import time_machine
 from flask import Flask
 from sqlalchemy import func, select
 
@@ -441,3 +442,69 @@ def test_the_dashboard_reschedules_and_both_get_the_new_time(
     for msg in got[2:]:
         assert str(_cal(msg)["METHOD"]) == "CANCEL"
         assert int(_event(msg)["SEQUENCE"]) == 2
+
+
+def test_a_run_waits_for_a_claim_in_progress_and_then_skips_it(
+    mail_app: Flask, smtp_server: SmtpServer
+) -> None:
+    """Deterministic overlap: one run has claimed a session but not committed yet;
+    the other run's claim waits for it, then finds the session reminded."""
+    therapist, client = _people(mail_app)
+    row = _session(mail_app, therapist, client, _now() + timedelta(hours=1))
+    results: list[reminder_service.Queued] = []
+
+    def other_run() -> None:
+        with mail_app.app_context():
+            results.append(
+                reminder_service.queue_due(
+                    db.session(), reminders.reminder_mail, hours_before=24
+                )
+            )
+            db.session.remove()
+
+    with mail_app.app_context():
+        tx = db.session()
+        assert reminder_service._claim(tx, row.id, _now())
+        thread = threading.Thread(target=other_run)
+        thread.start()
+        thread.join(1.0)
+        assert thread.is_alive()  # waiting for the first run's transaction
+        tx.commit()
+        db.session.remove()
+    thread.join(30)
+    assert results == [reminder_service.Queued(0, 0)]
+
+
+def test_the_window_is_the_next_reminder_hours_and_not_the_past(
+    mail_app: Flask,
+) -> None:
+    therapist, client = _people(mail_app)
+    now = _now()
+    inside = _session(mail_app, therapist, client, now + timedelta(hours=6))
+    edge = _session(mail_app, therapist, client, now + timedelta(hours=24))
+    outside = _session(
+        mail_app, therapist, client, now + timedelta(hours=24, minutes=1)
+    )
+    _session(mail_app, therapist, client, now)  # starts now: too late to remind
+    with mail_app.app_context():
+        assert reminder_service.due(db.session(), 24, now) == [inside.id, edge.id]
+        assert reminder_service.due(db.session(), 6, now) == [inside.id]
+        later = now + timedelta(minutes=2)
+        assert outside.id in reminder_service.due(db.session(), 24, later)
+        db.session.remove()
+
+
+def test_a_session_further_ahead_is_reminded_when_its_time_comes(
+    mail_app: Flask, smtp_server: SmtpServer
+) -> None:
+    therapist, client = _people(mail_app)
+    row = _session(mail_app, therapist, client, _now() + timedelta(hours=30))
+    assert _send(mail_app).startswith("queued 0 reminders for 0 sessions")
+    with time_machine.travel(timedelta(hours=7)):
+        assert _send(mail_app).startswith("queued 2 reminders for 1 sessions; sent 2")
+        assert _send(mail_app).startswith("queued 0 reminders")
+    with time_machine.travel(timedelta(hours=31)):  # it has begun: nothing more
+        assert _send(mail_app).startswith("queued 0 reminders")
+    got = smtp_server.wait_for(2)
+    assert len(got) == 2
+    assert {str(_event(m)["UID"]) for m in got} == {f"{row.id}@clinic.example"}
