@@ -102,10 +102,65 @@ def load(app: Flask, test_config: dict[str, Any] | None) -> None:
             str(paths.CONFIG / f"{name}.toml"), load=tomllib.load, text=False
         )
     app.config.from_prefixed_env("TELETHERAPY")
+    _keep_strings_as_typed(app.config)
     if test_config:
         app.config.update(test_config)
+    _check_types(app.config)
     _derive(app)
     _check(app)
+
+
+# Settings without a default in config/default.toml whose type is still declared.
+EXTRA_TYPES: dict[str, type] = {
+    "SECRET_KEY": str,
+    "PSEUDONYM_KEY": str,
+    "SIGNALING_CHANNEL": str,
+    "SIGNALING_PRESENCE_PREFIX": str,
+}
+TYPE_WORDS = {
+    str: "text",
+    bool: "true or false",
+    int: "a number",
+    float: "a number",
+    list: 'a JSON list, e.g. \'["a", "b"]\'',
+    dict: "a JSON object",
+}
+
+
+def declared_types() -> dict[str, type]:
+    """Each setting's type: that of its value in config/default.toml (a number may
+    be whole or not), plus EXTRA_TYPES."""
+    with (paths.CONFIG / "default.toml").open("rb") as fh:
+        defaults = tomllib.load(fh)
+    types = {key: type(value) for key, value in defaults.items()}
+    return {**types, **EXTRA_TYPES}
+
+
+def _keep_strings_as_typed(config: Config) -> None:
+    """TELETHERAPY_* values are parsed as JSON, so a digits-only secret would become
+    an integer (and "0123" the number 123): a text setting keeps the environment's
+    exact text."""
+    for key, kind in declared_types().items():
+        raw = os.environ.get(f"TELETHERAPY_{key}")
+        if kind is str and raw is not None:
+            config[key] = raw
+
+
+def _check_types(config: Config) -> None:
+    """Refuse a setting of the wrong type at start, naming it (not a crash later)."""
+    for key, kind in declared_types().items():
+        if key not in config:
+            continue
+        value = config[key]
+        if kind in (int, float):
+            ok = isinstance(value, int | float) and not isinstance(value, bool)
+        else:
+            ok = isinstance(value, kind) or (kind is str and isinstance(value, bytes))
+        if not ok:
+            raise ConfigError(
+                f"TELETHERAPY_{key} must be {TYPE_WORDS.get(kind, kind.__name__)} "
+                f"(got {type(value).__name__} {str(value)[:40]!r})"
+            )
 
 
 def _derive(app: Flask) -> None:
