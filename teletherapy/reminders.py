@@ -129,9 +129,14 @@ def reminders_send() -> None:
     finally:
         db.session.remove()
     report = mailer.drain(app)
+    not_queued = (
+        f" ({queued.failed} sessions could not be reminded, see the log)"
+        if queued.failed
+        else ""
+    )
     click.echo(
-        f"queued {queued.mails} reminders for {queued.sessions} sessions; "
+        f"queued {queued.mails} reminders for {queued.sessions} sessions{not_queued}; "
         f"sent {report.sent}, retrying {report.retried}, failed {report.failed}"
     )
-    if report.failed:
+    if report.failed or queued.failed:
         sys.exit(1)

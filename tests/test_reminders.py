@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import icalendar
+import pytest
 import time_machine
 from flask import Flask
 from sqlalchemy import func, select
@@ -508,3 +509,30 @@ def test_a_session_further_ahead_is_reminded_when_its_time_comes(
     got = smtp_server.wait_for(2)
     assert len(got) == 2
     assert {str(_event(m)["UID"]) for m in got} == {f"{row.id}@clinic.example"}
+
+
+def test_a_session_whose_mail_fails_to_compose_is_tried_again_and_others_go(
+    mail_app: Flask, caplog: pytest.LogCaptureFixture
+) -> None:
+    therapist, client = _people(mail_app)
+    now = _now()
+    bad = _session(mail_app, therapist, client, now + timedelta(hours=1))
+    good = _session(mail_app, therapist, client, now + timedelta(hours=2))
+
+    def broken(session: TherapySession, user: User) -> Any:
+        if session.id == bad.id:
+            raise RuntimeError("template missing")
+        return reminders.reminder_mail(session, user)
+
+    with mail_app.app_context():
+        first = reminder_service.queue_due(db.session(), broken, hours_before=24)
+        assert first == reminder_service.Queued(mails=2, sessions=1, failed=1)
+        assert f"the reminders of session {bad.id} could not be queued" in caplog.text
+        assert db.session.get(TherapySession, bad.id).reminded_at is None  # type: ignore[union-attr]
+        assert db.session.get(TherapySession, good.id).reminded_at is not None  # type: ignore[union-attr]
+        again = reminder_service.queue_due(
+            db.session(), reminders.reminder_mail, hours_before=24
+        )
+        assert again == reminder_service.Queued(mails=2, sessions=1)
+        assert db.session.scalar(select(func.count()).select_from(OutgoingMail)) == 4
+        db.session.remove()

@@ -11,6 +11,7 @@ at once, never mails anyone twice. A reschedule clears ``reminded_at`` so the
 new time gets its own reminder.
 """
 
+import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -20,6 +21,8 @@ from sqlalchemy.orm import Session
 
 from ..models import SessionStatus, TherapySession, User
 from . import mail
+
+log = logging.getLogger(__name__)
 
 # One participant's reminder: (session, recipient) -> the mail to queue
 Compose = Callable[[TherapySession, User], mail.Outgoing]
@@ -31,6 +34,9 @@ class Queued:
 
     mails: int = 0
     sessions: int = 0
+    failed: int = (
+        0  # sessions whose mails could not be composed (logged; tried again next run)
+    )
 
 
 def due(tx: Session, hours_before: float, now: datetime | None = None) -> list[str]:
@@ -78,9 +84,11 @@ def queue_due(
     hours_before: float,
     now: datetime | None = None,
 ) -> Queued:
-    """Queue the due reminders, each session in its own transaction with its claim."""
+    """Queue the due reminders, each session in its own transaction with its claim.
+    A session whose mails cannot be composed is logged and left unclaimed (the next
+    run tries again); the others still get theirs."""
     now = now or datetime.now(UTC)
-    mails = sessions = 0
+    mails = sessions = failed = 0
     for session_id in due(tx, hours_before, now):
         tx.rollback()  # a fresh transaction: the claim sees every committed run
         try:
@@ -96,9 +104,14 @@ def queue_due(
                 mail.enqueue(tx, compose(row, user))
                 count += 1
             tx.commit()
+        except Exception:
+            tx.rollback()
+            log.exception("the reminders of session %s could not be queued", session_id)
+            failed += 1
+            continue
         except BaseException:
             tx.rollback()
             raise
         mails += count
         sessions += 1
-    return Queued(mails, sessions)
+    return Queued(mails, sessions, failed)
