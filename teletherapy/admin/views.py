@@ -21,7 +21,7 @@ from wtforms import SelectChoice
 import signaling
 
 from .. import mailer, web_auth
-from ..auth.invite import composer, ttl_hours, when, words
+from ..auth.invite import composer, ttl_hours, ttl_words, when, words
 from ..extensions import db
 from ..models import AuditEvent, CaseloadAssignment, User
 from ..services import accounts, audit, invitations, mail, tokens
@@ -71,6 +71,7 @@ def index() -> ResponseReturnValue:
         users=users,
         pairs=pairs,
         invite_form=_invite_form(),
+        invite_ttl=ttl_words(),
         invitations=invitations.listing(db.session(), current_user),
         names=names,
         mail_problems=mail.problems(db.session()),

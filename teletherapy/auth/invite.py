@@ -96,6 +96,15 @@ def ttl_hours() -> float:
     return float(current_app.config["INVITATION_TTL_HOURS"])
 
 
+def ttl_words() -> str:
+    """How long an invitation link works, in words ("7 days", "36 hours")."""
+    hours = ttl_hours()
+    if hours >= 24 and hours % 24 == 0:
+        days = int(hours // 24)
+        return f"{days} day{'s' if days != 1 else ''}"
+    return f"{hours:g} hour{'s' if hours != 1 else ''}"
+
+
 def link_gone(message: str = GONE_MESSAGE) -> ResponseReturnValue:
     """The page for a link that cannot be used: says so, offers nothing else."""
     return render_template("auth/link_gone.html", message=message), 410

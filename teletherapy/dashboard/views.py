@@ -9,7 +9,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from wtforms import SelectChoice
 
-from ..auth.invite import InviteClientForm
+from ..auth.invite import InviteClientForm, ttl_words
 from ..config import settings
 from ..extensions import db
 from ..models import SessionStatus, TherapySession
@@ -66,6 +66,7 @@ def therapist() -> ResponseReturnValue:
         past=past,
         now=datetime.now(UTC),
         invite_form=InviteClientForm(),
+        invite_ttl=ttl_words(),
         invitations=invitations.listing(
             db.session(), current_user, states=("pending", "expired")
         ),
