@@ -484,6 +484,13 @@ def test_admin_reset_needs_the_csrf_token(make_app, make_user) -> None:  # type:
     r = client.post(f"/admin/users/{other.id}/2fa/reset")
     assert r.status_code in (302, 400)
     assert not _audit(app, "2fa.reset")
+    # with the token the admin page's forms carry (action_form.hidden_tag())
+    page = client.get("/admin/").get_data(as_text=True)
+    csrf = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)
+    assert csrf
+    r = client.post(f"/admin/users/{other.id}/2fa/reset", data={"csrf_token": csrf[1]})
+    assert r.status_code == 302
+    assert len(_audit(app, "2fa.reset")) == 1
 
 
 # --- nothing secret is written down ----------------------------------------------
