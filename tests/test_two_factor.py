@@ -200,6 +200,25 @@ def test_a_code_of_an_earlier_step_than_the_last_used_is_refused(
         assert two_factor.verify_second_factor(db.session, row, totp.now())
 
 
+def test_two_sign_ins_racing_with_one_code_let_one_in(app, make_user, clock) -> None:  # type: ignore[no-untyped-def]
+    """The step is claimed in the database (a conditional UPDATE), not judged from
+    a copy of the user loaded before the other request stored it."""
+    from sqlalchemy.orm import Session
+
+    user = make_user("client")
+    secret = pyotp.random_base32()
+    with app.app_context():
+        row = db.session.get(User, user.id)
+        row.totp_secret = secret
+        db.session.commit()
+        code = pyotp.TOTP(secret).now()
+        with Session(db.engine) as first, Session(db.engine) as second:
+            mine, theirs = first.get(User, user.id), second.get(User, user.id)
+            assert mine.totp_last_step is None and theirs.totp_last_step is None
+            assert two_factor.verify_second_factor(first, mine, code)
+            assert not two_factor.verify_second_factor(second, theirs, code)
+
+
 def test_a_recovery_code_works_once(app, client, auth, make_user, clock) -> None:  # type: ignore[no-untyped-def]
     user = make_user("client")
     _, codes = _enrolled(client, auth, user, clock)
