@@ -40,7 +40,12 @@ PAGE_QUERY = {
 }
 # Parameters with a closed form: every hostile value below must be refused (4xx).
 STRICT = {"limit", "cursor", "page", "modality", "from", "to", "therapist", "shape"}
-PATH_VALUES = {"kind": "scatter", "fmt": "svg", "filename": "css/app.css"}
+PATH_VALUES = {
+    "kind": "scatter",
+    "fmt": "svg",
+    "filename": "css/app.css",
+    "token": "A" * 43,  # a link secret that is not one (password reset, invitation)
+}
 ROLE_ORDER = ("therapist", "client", "researcher", "admin", "anonymous")
 TEN_MB = 10 * 1024 * 1024
 
