@@ -301,12 +301,8 @@ def test_therapist_invites_a_client_from_the_dashboard(  # type: ignore[no-untyp
     other.post(f"/invitations/{row.id}/resend")
     assert _invitation(mail_app, "kim@example.org").revoked_at is None
     assert _invitation(mail_app, "kim@example.org").sent_count == 1
-    other.post(
-        "/invitations", data={"display_name": "Kim", "email": "kim@example.org"}
-    )
-    assert "Someone else has invited" in other.get("/therapist").get_data(
-        as_text=True
-    )
+    other.post("/invitations", data={"display_name": "Kim", "email": "kim@example.org"})
+    assert "Someone else has invited" in other.get("/therapist").get_data(as_text=True)
     assert mail_app.test_client().get(link).status_code == 200
 
     client_web = mail_app.test_client()
@@ -323,7 +319,11 @@ def test_therapist_invites_a_client_from_the_dashboard(  # type: ignore[no-untyp
 
 
 def _api_invite(client, headers, **body):  # type: ignore[no-untyped-def]
-    payload = {"role": "client", "email": "api@example.org", "display_name": "Api Person"}
+    payload = {
+        "role": "client",
+        "email": "api@example.org",
+        "display_name": "Api Person",
+    }
     return client.post("/api/v1/invitations", json=payload | body, headers=headers)
 
 
@@ -461,7 +461,9 @@ def test_the_token_is_only_in_the_mail(  # type: ignore[no-untyped-def]
     responses.append(web.post(f"/invitations/{invitation_id}/resend"))
     responses.append(web.get("/admin/", follow_redirects=True))
     mailer.drain(mail_app)
-    tokens = [LINK.search(m.text).group(1) for m in smtp_server.to("secret@example.org")]
+    tokens = [
+        LINK.search(m.text).group(1) for m in smtp_server.to("secret@example.org")
+    ]
     assert len(tokens) == 2
     first, second = tokens
     responses.append(mail_app.test_client().get(f"/invite/{first}"))  # 410
@@ -482,9 +484,7 @@ def test_the_token_is_only_in_the_mail(  # type: ignore[no-untyped-def]
         assert token not in app_log
     with mail_app.app_context():
         rows = db.session.scalars(select(AuditEvent)).all()
-        dumped = " ".join(
-            f"{r.action} {r.target_id} {r.details} {r.ip}" for r in rows
-        )
+        dumped = " ".join(f"{r.action} {r.target_id} {r.details} {r.ip}" for r in rows)
         row = db.session.get(Invitation, invitation_id)
         mails = db.session.scalars(select(OutgoingMail)).all()
     for token in tokens:
@@ -571,6 +571,15 @@ def test_cli_invite_prints_the_link_and_queues_the_mail(  # type: ignore[no-unty
         assert row.ip == "cli" and row.actor_id is None
 
     again = runner.invoke(
-        args=["users", "invite", "--role", "admin", "--email", "cli@example.org", "--name", "X"]
+        args=[
+            "users",
+            "invite",
+            "--role",
+            "admin",
+            "--email",
+            "cli@example.org",
+            "--name",
+            "X",
+        ]
     )
     assert again.exit_code != 0 and "exists" in again.output
