@@ -266,6 +266,28 @@ def test_five_wrong_codes_end_the_pending_sign_in(
     assert not _audit(app, "2fa.used")
 
 
+def test_many_wrong_codes_in_an_hour_pause_the_code_step(
+    app, client, auth, make_user, clock
+) -> None:  # type: ignore[no-untyped-def]
+    user = make_user("client")
+    secret, _ = _enrolled(client, auth, user, clock)
+    for _ in range(2):  # two sign-ins, five wrong codes each
+        _password_step(client, user)
+        for _ in range(5):
+            _code_step(client, "000000")
+        clock.shift(61)
+    _password_step(client, user)
+    r = _code_step(client, pyotp.TOTP(secret).now())
+    assert r.status_code == 302 and r.headers["Location"].startswith("/login")
+    assert client.get("/client").status_code == 302
+    page = client.get("/login").get_data(as_text=True)
+    assert "paused for up to an hour" in page
+    clock.shift(3600)
+    _password_step(client, user)
+    assert _code_step(client, pyotp.TOTP(secret).now()).status_code == 302
+    assert client.get("/client").status_code == 200
+
+
 def test_codes_are_rate_limited(app, client, auth, make_user, clock) -> None:  # type: ignore[no-untyped-def]
     user = make_user("client")
     _enrolled(client, auth, user, clock)
