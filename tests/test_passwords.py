@@ -197,6 +197,7 @@ def test_change_ends_every_other_sign_in_and_keeps_this_browser(
     [notice] = smtp_server.to(person.email)
     assert notice.subject == "Your password was changed"
     assert "was changed" in notice.text and "/password/reset" in notice.text
+    assert "(UTC)" in notice.text  # the person's time zone (the default)
     assert NEW not in notice.text and PASSWORD not in notice.text
 
 

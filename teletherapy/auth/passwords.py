@@ -8,7 +8,7 @@ they have one, is still asked for.
 """
 
 from datetime import UTC, datetime, timedelta
-from zoneinfo import available_timezones
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from flask import (
     current_app,
@@ -56,6 +56,15 @@ def _ttl_minutes() -> int:
     return int(current_app.config["RESET_TTL_MINUTES"])
 
 
+def _now_for(user: User) -> str:
+    """Now in the person's own time zone (Settings), with its name."""
+    try:
+        zone = ZoneInfo(user.timezone or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        zone = ZoneInfo("UTC")
+    return datetime.now(UTC).astimezone(zone).strftime("%Y-%m-%d %H:%M (%Z)")
+
+
 def _notice(user: User) -> mail.Outgoing:
     """The "your password was changed" mail to the account's own address."""
     return mailer.compose(
@@ -64,7 +73,7 @@ def _notice(user: User) -> mail.Outgoing:
         "Your password was changed",
         "password_changed",
         name=user.display_name,
-        when=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        when=_now_for(user),
         reset_link=mailer.public_url(url_for("auth.password_reset_request")),
     )
 
