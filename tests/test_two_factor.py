@@ -219,6 +219,30 @@ def test_two_sign_ins_racing_with_one_code_let_one_in(app, make_user, clock) -> 
             assert not two_factor.verify_second_factor(second, theirs, code)
 
 
+def test_verify_second_factor_pauses_after_ten_wrong_codes_in_an_hour(
+    app, make_user, clock
+) -> None:  # type: ignore[no-untyped-def]
+    """What the API's token issue calls: the same pause as the web's code step."""
+    user = make_user("researcher")
+    secret = pyotp.random_base32()
+    with app.app_context():
+        row = db.session.get(User, user.id)
+        row.totp_secret = secret
+        db.session.commit()
+        for _ in range(10):
+            assert not two_factor.verify_second_factor(db.session, row, "000000")
+        clock.shift(STEP)
+        assert not two_factor.verify_second_factor(
+            db.session, row, pyotp.TOTP(secret).now()
+        )
+        clock.shift(3600)
+        assert two_factor.verify_second_factor(
+            db.session, row, pyotp.TOTP(secret).now()
+        )
+    assert len(_audit(app, "2fa.paused")) == 1
+    assert len(_audit(app, "2fa.failed")) == 10
+
+
 def test_a_recovery_code_works_once(app, client, auth, make_user, clock) -> None:  # type: ignore[no-untyped-def]
     user = make_user("client")
     _, codes = _enrolled(client, auth, user, clock)

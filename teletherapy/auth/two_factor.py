@@ -43,10 +43,9 @@ PENDING = "two_factor_pending"
 PENDING_SECONDS = 300
 MAX_FAILURES = 5
 CODE_RATE_LIMIT = "5 per minute"
-# Across sign-ins: someone who has the password cannot keep guessing codes (five
-# a minute would add up); the person's own right code waits too, until the hour
-# has passed, and the audit trail shows the wrong codes to the administrator.
-MAX_FAILURES_PER_HOUR = 10
+# Across sign-ins (service.paused): someone who has the password cannot keep
+# guessing codes (five a minute would add up); the person's own right code waits
+# too, until the hour has passed, and the audit trail shows the wrong codes.
 PAUSED = (
     "Signing in to this account is paused for up to an hour after many wrong "
     "codes. Please try again later, or ask your clinic's administrator."
@@ -163,8 +162,7 @@ def login_code() -> ResponseReturnValue:
     since = datetime.fromtimestamp(marker["at"], UTC)
     if service.failures_since(tx, user, since) >= MAX_FAILURES:
         return _start_again(TOO_MANY)  # also for a replayed older cookie
-    hour_ago = datetime.fromtimestamp(time.time() - 3600, UTC)
-    if service.failures_since(tx, user, hour_ago) >= MAX_FAILURES_PER_HOUR:
+    if service.paused(tx, user):
         return _start_again(PAUSED)
     if form.validate_on_submit():
         if service.verify_second_factor(

@@ -17,7 +17,7 @@ import hmac
 import secrets
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pyotp
 import segno
@@ -32,6 +32,10 @@ ISSUER = "Teletherapy"
 INTERVAL = 30  # seconds per step (RFC 6238's default, what every app expects)
 WINDOW = 1  # steps accepted either side of now
 RECOVERY_CODES = 10
+# Wrong codes in an hour after which the account's second step pauses (web and
+# API alike): someone who has the password cannot keep guessing
+PAUSE_AFTER_FAILURES = 10
+PAUSE = timedelta(hours=1)
 # Recovery code letters: lower case and digits without 0/o, 1/l/i (easy to misread)
 _ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
 _GROUPS, _GROUP_LEN = 3, 4
@@ -275,7 +279,15 @@ def verify_second_factor(
 ) -> bool:
     """Check a sign-in's second factor (a TOTP code or a recovery code), once only,
     and audit the outcome (``2fa.used`` with its method, or ``2fa.failed``);
-    commits. For the web login's second step and the API's token issue."""
+    commits. For the web login's second step and the API's token issue. After
+    PAUSE_AFTER_FAILURES wrong codes within PAUSE every code is refused (audited
+    as ``2fa.paused``, which does not extend the pause) until the hour has passed."""
+    if paused(tx, user):
+        audit.record(
+            tx, "2fa.paused", user.id, "user", user.id, origin=origin, stage=stage
+        )
+        tx.commit()
+        return False
     method = check_code(tx, user, code)
     if method is None:
         record_failure(tx, user, stage, origin=origin)
@@ -322,3 +334,9 @@ def failures_since(tx: Session, user: User, since: datetime) -> int:
         )
     )
     return len(list(rows))
+
+
+def paused(tx: Session, user: User) -> bool:
+    """Whether the person's second step is paused after many wrong codes."""
+    since = datetime.now(UTC) - PAUSE
+    return failures_since(tx, user, since) >= PAUSE_AFTER_FAILURES
