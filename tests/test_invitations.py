@@ -583,3 +583,22 @@ def test_cli_invite_prints_the_link_and_queues_the_mail(  # type: ignore[no-unty
         ]
     )
     assert again.exit_code != 0 and "exists" in again.output
+
+
+def test_an_accepted_invitation_cannot_be_revoked_or_resent(  # type: ignore[no-untyped-def]
+    mail_app, smtp_server, admin, token_for
+):
+    client = mail_app.test_client()
+    headers = token_for(admin)
+    invitation_id = _api_invite(client, headers).get_json()["id"]
+    link = _link_to(mail_app, smtp_server, "api@example.org")
+    assert _accept(mail_app.test_client(), link).status_code == 302
+    r = client.delete(f"/api/v1/invitations/{invitation_id}", headers=headers)
+    assert r.status_code == 409
+    web = mail_app.test_client()
+    _login(web, admin)
+    web.post(f"/invitations/{invitation_id}/resend")
+    assert "cannot be re-sent" in web.get("/admin/").get_data(as_text=True)
+    mailer.drain(mail_app)
+    assert len(smtp_server.to("api@example.org")) == 1
+    assert _invitation(mail_app, "api@example.org").sent_count == 1
