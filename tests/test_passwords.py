@@ -541,3 +541,12 @@ def test_known_and_unknown_addresses_take_comparable_time(mail_app, monkeypatch)
                 timings[name].append(elapsed)
     medians = {name: statistics.median(t) for name, t in timings.items()}
     assert max(medians.values()) < 1.5 * min(medians.values()), medians
+
+
+@pytest.mark.parametrize(
+    "typed", ["not an address", "nul\x00@example.org", "x" * 240 + "@example.org"]
+)
+def test_odd_addresses_get_the_same_answer(client, typed):
+    r = _ask_reset(client, typed)
+    assert r.status_code == 200
+    assert "If an account uses that address" in r.get_data(as_text=True)
