@@ -54,7 +54,10 @@ def test_dashboard_leads_with_direction_size_ci_and_n(client, researcher, data):
     assert "treats sessions as independent" in page
     assert "95% CI" in page and "ICC(A,1)" in page and "Bland–Altman" in page
     assert "By modality" in page and "Audio only" in page
-    assert "<script" not in page  # CSP: no inline scripts, none needed
+    sources = re.findall(r'<script\b[^>]*\bsrc="([^"]+)"', page)
+    assert page.count("<script") == len(sources)  # CSP: no inline scripts
+    # none of its own: every signed-in page loads the idle sign-out warning
+    assert sources == ["/static/js/idle.js"]
     assert "css/research.css" in page
 
 
