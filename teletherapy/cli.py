@@ -94,8 +94,16 @@ def users_create(role: str, email: str, name: str, password_stdin: bool) -> None
     default=None,
     help="For a client: the therapist whose caseload they join.",
 )
-def users_invite(role: str, email: str, name: str, therapist_email: str | None) -> None:
-    """Invite someone by e-mail to choose their own password; queues the mail and
+@click.option(
+    "--no-send",
+    is_flag=True,
+    help="Only queue the mail (the server or `teletherapy mail send` sends it).",
+)
+def users_invite(
+    role: str, email: str, name: str, therapist_email: str | None, no_send: bool
+) -> None:
+    """Invite someone by e-mail to choose their own password: queues the mail,
+    tries once to send what is queued (a command has no background sender), and
     prints the invitation's link alone on the last line."""
     from . import mailer
     from .auth.invite import composer
@@ -125,8 +133,16 @@ def users_invite(role: str, email: str, name: str, therapist_email: str | None) 
         )
     except ServiceError as exc:
         _fail(exc)
-    mailer.kick()
-    click.echo(f"invitation {row.id} for {row.email} queued; the link:")
+    click.echo(f"invitation {row.id} for {row.email} queued")
+    if not no_send:
+        report = mailer.drain(app_ctx.app)  # the app itself, not its proxy
+        if report.sent:
+            click.echo(f"mail sent: {report.sent}")
+        else:
+            click.echo(
+                "the mail could not be sent now; it stays queued and is retried "
+                "(the server's sender, teletherapy mail send)"
+            )
     click.echo(links[-1])
 
 

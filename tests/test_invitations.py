@@ -553,11 +553,13 @@ def test_cli_invite_prints_the_link_and_queues_the_mail(  # type: ignore[no-unty
             "Cli Person",
             "--therapist",
             therapist.email,
+            "--no-send",
         ]
     )
     assert result.exit_code == 0, result.output
     last = result.output.strip().splitlines()[-1]
     assert LINK.fullmatch(last)
+    assert smtp_server.messages == []  # queued only
     link = _link_to(mail_app, smtp_server, "cli@example.org")
     assert last == "https://clinic.example" + link
     assert _accept(mail_app.test_client(), link).status_code == 302
@@ -583,6 +585,39 @@ def test_cli_invite_prints_the_link_and_queues_the_mail(  # type: ignore[no-unty
         ]
     )
     assert again.exit_code != 0 and "exists" in again.output
+
+
+def test_cli_invite_sends_the_mail_itself(mail_app, smtp_server):  # type: ignore[no-untyped-def]
+    """A command has no background sender: it tries once to send what is queued."""
+    result = mail_app.test_cli_runner().invoke(
+        args=[
+            *("users", "invite", "--role", "researcher"),
+            *("--email", "r@example.org", "--name", "Riley Reader"),
+        ]
+    )
+    assert result.exit_code == 0, result.output
+    lines = result.output.strip().splitlines()
+    assert "mail sent: 1" in lines
+    assert len(smtp_server.to("r@example.org")) == 1  # before any drain of the test
+    assert lines[-1] in smtp_server.to("r@example.org")[0].text
+
+
+def test_cli_invite_with_the_mail_server_down(make_app):  # type: ignore[no-untyped-def]
+    app = make_app(
+        SMTP_URL=f"smtp://127.0.0.1:{free_port()}", PUBLIC_URL="https://clinic.example"
+    )
+    result = app.test_cli_runner().invoke(
+        args=[
+            *("users", "invite", "--role", "client"),
+            *("--email", "d@example.org", "--name", "Dee Down"),
+        ]
+    )
+    assert result.exit_code == 0, result.output
+    assert "stays queued" in result.output
+    assert LINK.fullmatch(result.output.strip().splitlines()[-1])
+    with app.app_context():
+        row = db.session.scalar(select(OutgoingMail))
+        assert (row.status, row.attempts, row.kind) == ("queued", 1, "invitation")
 
 
 def test_an_accepted_invitation_cannot_be_revoked_or_resent(  # type: ignore[no-untyped-def]
