@@ -95,7 +95,8 @@ function warn() {
     try {
       left = await json(data.idleStatusUrl); // a lapsed login ends with this request
     } catch {
-      return signIn();
+      later(finish, now() + 5000); // offline: the page stays readable until we know
+      return;
     }
     if (left === null) return signIn();
     set(left); // still signed in: another tab was used, or the clocks differ a little
