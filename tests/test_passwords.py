@@ -521,13 +521,24 @@ def test_reset_requests_are_limited_per_address_and_per_typed_account(
 ROUNDS = 20
 
 
-def test_known_and_unknown_addresses_take_comparable_time(mail_app, monkeypatch):
+def test_known_unknown_and_inactive_addresses_take_comparable_time(
+    mail_app, monkeypatch
+):
     monkeypatch.setattr(password_views, "RESET_ACCOUNT_LIMIT", "1000 per hour")
-    known = new_user(mail_app, "client")
+    known, inactive = new_user(mail_app, "client"), new_user(mail_app, "therapist")
+    with mail_app.app_context():
+        accounts.set_active(
+            db.session,
+            db.session.get(User, inactive.id),
+            False,
+            known.id,
+            origin=audit.CLI,
+        )
     browser = mail_app.test_client()
     cases = {
         "known": lambda n: known.email,
         "unknown": lambda n: f"nobody-{uuid.uuid4().hex[:8]}@example.org",
+        "inactive": lambda n: inactive.email,
     }
     timings: dict[str, list[float]] = {name: [] for name in cases}
     for n in range(ROUNDS + 1):  # round 0 warms up
