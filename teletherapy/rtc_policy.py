@@ -72,6 +72,8 @@ class RtcPolicy:
             expires_at = web_auth.login_deadline(login_at, self.app.config)
         if user.role not in SOCKET_ACCESS["connect"]:
             return None
+        if user.role in self.app.config["REQUIRE_2FA_ROLES"] and not user.totp_secret:
+            return None  # enrolment first: no page and no socket before it
         return Principal(user.id, user.role, name, float(expires_at))
 
     def check_credential(self, principal: Principal) -> Denied | None:

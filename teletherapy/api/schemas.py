@@ -27,6 +27,9 @@ class Strict(BaseModel):
 class TokenRequest(Strict):
     email: str = Field(min_length=3, max_length=254)
     password: str = Field(min_length=1, max_length=1024)
+    # Accounts with two-factor sign-in: a current code of the authenticator app,
+    # or one of the recovery codes (each works once)
+    totp_code: str | None = Field(default=None, min_length=6, max_length=32)
 
 
 class UserOut(BaseModel):

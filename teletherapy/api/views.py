@@ -7,9 +7,11 @@ import signaling
 
 from .. import live, mailer, web_auth
 from ..auth import sign_in
+from ..errors import json_error
 from ..extensions import db, limiter
+from ..models import User
 from ..reminders import calendar_mails
-from ..services import audit, chat, scheduling, tokens
+from ..services import audit, chat, scheduling, tokens, two_factor
 from ..web_auth import api_token
 from . import bp, caller, page, page_args, parse, serialize
 from .docs import build, route
@@ -48,6 +50,10 @@ def token_create() -> ResponseReturnValue:
     user = sign_in.check(body.email, body.password)
     if user is None:
         abort(401, description="e-mail or password is wrong, or sign-in is paused")
+    if two_factor.enabled(user):
+        refused = _second_factor_refused(user, body.totp_code)
+        if refused is not None:
+            return refused
     token, row = tokens.issue(
         db.session(),
         user,
@@ -57,6 +63,27 @@ def token_create() -> ResponseReturnValue:
     return serialize.json(
         TokenOut(token=token, expires_at=row.expires_at, user=serialize.user(user))
     )
+
+
+def _second_factor_refused(user: User, code: str | None) -> ResponseReturnValue | None:
+    """401 unless ``code`` is a current code or an unused recovery code (each works
+    once; the code step's pauses apply as on the sign-in page)."""
+    if not code:
+        return json_error(
+            401,
+            "this account signs in with a second factor: send totp_code, a current "
+            "code of the authenticator app or a recovery code",
+            code="totp_required",
+        )
+    if not two_factor.verify_second_factor(
+        db.session(), user, code, origin=web_auth.origin(), stage="token"
+    ):
+        return json_error(
+            401,
+            "the code is wrong, already used, or the code step is paused",
+            code="totp_invalid",
+        )
+    return None
 
 
 @route(bp, "DELETE", "/auth/token", summary="Revoke the calling token", status=204)
