@@ -74,10 +74,11 @@ def _accept(web, link: str, password: str = NEW_PASSWORD, confirm: str | None = 
     )
 
 
-def _gone(response) -> None:  # type: ignore[no-untyped-def]
+def _gone(response, why: str = "use the link in the most recent mail") -> None:  # type: ignore[no-untyped-def]
     body = response.get_data(as_text=True)
     assert response.status_code == 410, body
     assert "This link no longer works" in body
+    assert why in body
     assert "<form" not in body.split("<main", 1)[1]
     assert "password-new" not in body
 
@@ -157,8 +158,11 @@ def test_invited_client_chooses_a_password_and_is_signed_in(  # type: ignore[no-
     other = mail_app.test_client()
     assert _login(other, user, NEW_PASSWORD).status_code == 302
     # the link works once
-    _gone(mail_app.test_client().get(link))
-    _gone(_accept(mail_app.test_client(), link, "another long pass phrase here"))
+    _gone(mail_app.test_client().get(link), "has been used already")
+    _gone(
+        _accept(mail_app.test_client(), link, "another long pass phrase here"),
+        "has been used already",
+    )
     assert "sam@example.org" not in mail_app.test_client().get(link).get_data(
         as_text=True
     )
@@ -198,7 +202,7 @@ def test_revoked_link_is_gone(mail_app, smtp_server, admin_web):  # type: ignore
     row = _invitation(mail_app, "revoke@example.org")
     r = admin_web.post(f"/invitations/{row.id}/revoke")
     assert r.status_code == 302 and r.headers["Location"] == "/"
-    _gone(mail_app.test_client().get(link))
+    _gone(mail_app.test_client().get(link), "was withdrawn")
     assert _invitation(mail_app, "revoke@example.org").revoked_at is not None
     page = admin_web.get("/admin/").get_data(as_text=True)
     assert 'data-state="revoked"' in page
@@ -213,7 +217,7 @@ def test_expired_link_is_gone_and_resend_makes_a_new_one(  # type: ignore[no-unt
         row = db.session.scalar(select(Invitation))
         row.expires_at = datetime.now(UTC) - timedelta(minutes=1)
         db.session.commit()
-    _gone(mail_app.test_client().get(old))
+    _gone(mail_app.test_client().get(old), "has expired")
     page = admin_web.get("/admin/").get_data(as_text=True)
     assert 'data-state="expired"' in page and "Re-send" in page
 
@@ -266,7 +270,7 @@ def test_time_passing_expires_the_link(mail_app, smtp_server, admin_web):  # typ
     with time_machine.travel(datetime.now(UTC) + timedelta(hours=ttl - 1)):
         assert mail_app.test_client().get(link).status_code == 200
     with time_machine.travel(datetime.now(UTC) + timedelta(hours=ttl, minutes=1)):
-        _gone(mail_app.test_client().get(link))
+        _gone(mail_app.test_client().get(link), "has expired")
 
 
 def test_unknown_token_is_gone(mail_app):  # type: ignore[no-untyped-def]
@@ -428,7 +432,7 @@ def test_api_delete(mail_app, smtp_server, admin, therapist, make_user, token_fo
     assert mail_app.test_client().get(link).status_code == 200
     r = client.delete(f"/api/v1/invitations/{invitation_id}", headers=mine)
     assert r.status_code == 204 and r.data == b""
-    _gone(mail_app.test_client().get(link))
+    _gone(mail_app.test_client().get(link), "was withdrawn")
     # the admin may delete any invitation
     r = _api_invite(client, mine, email="second@example.org")
     r = client.delete(

@@ -54,10 +54,19 @@ class InviteClientForm(FlaskForm):  # type: ignore[misc]  # FlaskForm is Any
 
 
 GONE_MESSAGE = (
-    "This invitation link cannot be used any more: it has been used already, "
-    "was withdrawn, or has expired. Please ask the person who invited you to "
-    "send a new invitation."
+    "This invitation link cannot be used any more. If you were sent a newer "
+    "invitation, please use the link in the most recent mail; otherwise ask the "
+    "person who invited you to send a new one."
 )
+# Why a link cannot be used, in words for the person who holds it
+GONE_MESSAGES = {
+    "accepted": "This invitation has been used already: the account it was for "
+    "exists. Sign in with the e-mail address and the password chosen then.",
+    "revoked": "This invitation was withdrawn. If you still need an account, "
+    "please ask the person who invited you.",
+    "expired": "This invitation has expired. Please ask the person who invited "
+    "you to send a new one.",
+}
 ROLE_WORDS = {
     "client": "a client",
     "therapist": "a therapist",
@@ -110,12 +119,16 @@ def link_gone(message: str = GONE_MESSAGE) -> ResponseReturnValue:
     return render_template("auth/link_gone.html", message=message), 410
 
 
+def _gone(exc: Gone) -> ResponseReturnValue:
+    return link_gone(GONE_MESSAGES.get(exc.code, GONE_MESSAGE))
+
+
 @bp.route("/invite/<token>", methods=["GET", "POST"])
 def invite(token: str) -> ResponseReturnValue:
     try:
         row = invitations.lookup(db.session(), token)
-    except Gone:
-        return link_gone()
+    except Gone as exc:
+        return _gone(exc)
     form = AcceptInvitationForm()
     status = 200
     if form.validate_on_submit():
@@ -127,8 +140,8 @@ def invite(token: str) -> ResponseReturnValue:
                 hash_method=settings().password_hash_method,
                 origin=web_auth.origin(),
             )
-        except Gone:
-            return link_gone()
+        except Gone as exc:
+            return _gone(exc)
         except Invalid as exc:
             why = (exc.details or {}).get("password") or exc.message
             form.password_new.errors = [f"This password {why}."]

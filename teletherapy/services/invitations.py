@@ -240,18 +240,26 @@ def revoke(
     return row
 
 
-def _gone() -> Gone:
-    return Gone("This invitation link is no longer valid.")
+def _gone(why: str = "unknown") -> Gone:
+    """Gone, its code saying why: "accepted", "revoked", "expired", "replaced"
+    (invited again since) or "unknown" (a token never issued, or one a re-sent
+    invitation replaced)."""
+    return Gone("This invitation link is no longer valid.", code=why)
 
 
 def lookup(tx: Session, token: str) -> Invitation:
-    """The pending invitation a link's token stands for; Gone for anything else
-    (unknown, used, revoked or expired: the page says the same for all)."""
+    """The pending invitation a link's token stands for; Gone for anything else,
+    with the reason as its code (only the link's holder learns it)."""
     if not token or len(token) > TOKEN_MAX:
         raise _gone()
     row = tx.scalar(select(Invitation).where(Invitation.token_hash == digest(token)))
-    if row is None or state(row) != "pending":
+    if row is None:
         raise _gone()
+    why: str = state(row)
+    if why == "revoked" and _pending_for(tx, row.email, datetime.now(UTC)):
+        why = "replaced"  # invited again: a newer link is in a newer mail
+    if why != "pending":
+        raise _gone(why)
     return row
 
 
@@ -283,9 +291,12 @@ def accept(
         .values(accepted_at=now)
         .execution_options(synchronize_session=False)
     )
-    if getattr(claimed, "rowcount", 0) != 1:
+    if getattr(claimed, "rowcount", 0) != 1:  # used, revoked or re-sent meanwhile
+        row_id = row.id
         tx.rollback()
-        raise _gone()
+        now_row = tx.get(Invitation, row_id)
+        why = state(now_row) if now_row is not None else "unknown"
+        raise _gone("unknown" if why == "pending" else why)
     user = User(
         email=row.email,
         display_name=row.display_name,
@@ -298,7 +309,7 @@ def accept(
         tx.flush()
     except IntegrityError as exc:  # an account with this e-mail appeared meanwhile
         tx.rollback()
-        raise _gone() from exc
+        raise _gone("accepted") from exc
     if row.role == "client" and row.therapist_id:
         tx.add(CaseloadAssignment(therapist_id=row.therapist_id, client_id=user.id))
     tx.refresh(row)
