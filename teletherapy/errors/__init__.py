@@ -74,11 +74,14 @@ def _service(exc: ServiceError) -> Response:
 def _unexpected(exc: Exception) -> Response:
     # The traceback without the message: messages can carry SQL parameters (health data).
     frames = "".join(traceback.format_tb(exc.__traceback__))
+    # The route's pattern, not the path: a path can carry a link secret
+    # (/invite/<token>, /password/reset/<token>) or a record's id.
+    where = request.url_rule.rule if request.url_rule is not None else "(no route)"
     log.error(
         "unhandled %s on %s %s\n%s",
         type(exc).__name__,
         request.method,
-        request.path,
+        where,
         frames,
     )
     if is_api_request():
