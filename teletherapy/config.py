@@ -149,9 +149,9 @@ def _keep_strings_as_typed(config: Config) -> None:
 def _check_types(config: Config) -> None:
     """Refuse a setting of the wrong type at start, naming it (not a crash later)."""
     for key, kind in declared_types().items():
-        if key not in config:
+        value = config.get(key)
+        if value is None:  # unset (Flask's own SECRET_KEY default, say)
             continue
-        value = config[key]
         if kind in (int, float):
             ok = isinstance(value, int | float) and not isinstance(value, bool)
         else:
