@@ -28,10 +28,21 @@ SPEC: dict[str, frozenset[str]] = {
     "auth.login": ALL,
     "api.openapi": ALL,
     "api.token_create": ALL,
+    # ...and the ways into an account that are not a password: links and codes
+    "auth.login_code": ALL,  # without a pending sign-in it sends to /login
+    "auth.password_reset_request": ALL,
+    "auth.password_reset": ALL,  # an unknown link is a 410 page
+    "auth.invite": ALL,
     # every signed-in person: their own account and start page
     "auth.logout": USERS,
     "auth.settings": USERS,
     "auth.keepalive": USERS,
+    "auth.session_remaining": USERS,
+    "auth.password_change": USERS,
+    "auth.two_factor": USERS,
+    "auth.two_factor_confirm": USERS,
+    "auth.two_factor_recovery_codes": USERS,
+    "auth.two_factor_disable": USERS,
     "dashboard.index": USERS,
     "api.token_delete": USERS,
     "api.me": USERS,
@@ -50,6 +61,14 @@ SPEC: dict[str, frozenset[str]] = {
     "api.session_end": T,
     "api.session_cancel": T,
     "api.session_start": T,
+    "sessions.reschedule": T,
+    "api.session_reschedule": T,
+    # therapists invite clients into their own caseload; admins invite anyone
+    "auth.invite_client": T,
+    "auth.invitation_resend": T | A,
+    "auth.invitation_revoke": T | A,
+    "api.invitation_create": T | A,
+    "api.invitation_delete": T | A,
     # both people of a session: the call, its chat, their ratings and consent
     "sessions.join": PAIR,
     "sessions.ice_servers": PAIR,
@@ -76,7 +95,8 @@ SPEC: dict[str, frozenset[str]] = {
     "api.research_codebook": R,
     # administrators: accounts, caseloads, the audit log (never health data)
     "admin.index": A,
-    "admin.create_user": A,
+    "admin.invite": A,
+    "auth.two_factor_reset": A,
     "admin.set_active": A,
     "admin.assign": A,
     "admin.audit_log": A,
@@ -111,7 +131,9 @@ def test_the_policy_table_says_what_the_spec_says():
 
 def _denied(status: int, location: str, role: str, api: bool) -> bool:
     if role == "anonymous":
-        return status == 401 if api else (status == 302 and "/login" in location)
+        # Refused pages send to sign-in and come back (next=); a page that merely
+        # sends to /login (the code step with no sign-in pending) is not a refusal.
+        return status == 401 if api else (status == 302 and "/login?next=" in location)
     return status == 403
 
 
