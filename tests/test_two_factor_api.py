@@ -99,3 +99,18 @@ def test_a_role_that_must_enrol_opens_no_socket_before_it_has(
     sock = signaling.socketio.test_client(app, namespace="/rtc", flask_test_client=web)
     assert sock.is_connected("/rtc")
     sock.disconnect(namespace="/rtc")
+
+
+def test_the_admin_page_offers_the_reset_for_people_with_a_second_factor(
+    app, client, auth, make_user, clock
+) -> None:  # type: ignore[no-untyped-def]
+    admin, enrolled, plain = make_user("admin"), make_user("therapist"), make_user()
+    _enrol(app, enrolled)
+    auth.login(admin)
+    page = client.get("/admin/").get_data(as_text=True)
+    assert page.count('data-testid="reset-2fa"') == 1
+    assert f"/admin/users/{enrolled.id}/2fa/reset" in page
+    assert f"/admin/users/{plain.id}/2fa/reset" not in page
+    r = client.post(f"/admin/users/{enrolled.id}/2fa/reset")
+    assert r.status_code == 302
+    assert 'data-testid="reset-2fa"' not in client.get("/admin/").get_data(as_text=True)
