@@ -11,10 +11,12 @@ import time
 from collections.abc import Iterator
 
 import pytest
+from flask import Flask
+from flask.sessions import SecureCookieSessionInterface
 from playwright.sync_api import Page
 
 from .browser import console_tail, join_both, login
-from .conftest import LiveServer, World, make_world
+from .conftest import LiveServer, World, make_user, make_world
 from .served import keep_screenshot
 
 pytestmark = pytest.mark.e2e
@@ -49,11 +51,41 @@ def world(live_server: LiveServer) -> World:
     return make_world(live_server)
 
 
-def _deadline(page: Page) -> float:
-    """When the server will sign this page's login out (wall clock), as the page
-    was told when it loaded."""
-    left = int(page.locator("body").get_attribute("data-idle-left") or "0")
-    return time.time() + left
+# Tells the test (context.expose_function) whenever a page opens the idle dialog.
+WATCH_DIALOG = """document.addEventListener("DOMContentLoaded", () => {
+  const dialog = document.getElementById("idle-dialog");
+  if (!dialog) return;
+  new MutationObserver(() => dialog.open && window.idleDialogOpened())
+    .observe(dialog, { attributes: true, attributeFilter: ["open"] });
+});"""
+
+
+def _watched_login(browser, url: str, user: dict[str, str]):  # type: ignore[no-untyped-def]
+    """A new browser context signed in as `user`, and the list of the page
+    addresses where the idle dialog opened (kept across navigations)."""
+    context = browser.new_context()
+    opened: list[str] = []
+    context.add_init_script(WATCH_DIALOG)
+    page = context.new_page()
+    context.expose_function("idleDialogOpened", lambda: opened.append(page.url))
+    page.goto(url + "/login")
+    page.get_by_test_id("login-email").fill(user["email"])
+    page.get_by_test_id("login-password").fill(user["password"])
+    page.get_by_test_id("login-submit").click()
+    page.wait_for_url(lambda u: "/login" not in u)
+    return page, opened
+
+
+def _deadline(page: Page) -> int:
+    """When the server signs this page's login out (wall clock): the last
+    activity it counted (`seen_at` in its signed, not encrypted, session cookie)
+    plus the idle time, whole seconds as on the server."""
+    app = Flask(__name__)
+    app.secret_key = "e2e-secret"  # LiveServer.env()
+    serializer = SecureCookieSessionInterface().get_signing_serializer(app)
+    assert serializer is not None
+    cookie = next(c for c in page.context.cookies() if c["name"] == "session")
+    return int(serializer.loads(cookie["value"])["seen_at"]) + IDLE
 
 
 def _signed_in(page: Page) -> dict | None:  # type: ignore[type-arg]
@@ -117,15 +149,17 @@ def test_the_warning_comes_first_and_stay_signed_in_keeps_the_login(
 def test_ignoring_the_warning_ends_on_the_sign_in_page_with_the_reason(
     browser, live_server, world
 ):
-    page = login(browser, live_server.url, world.therapist)
+    page, opened = _watched_login(browser, live_server.url, world.therapist)
     deadline = _deadline(page)
     page.locator(DIALOG).wait_for(state="visible", timeout=IDLE * 1000)
+    assert opened == [live_server.url + "/therapist"]  # the watch sees it
     page.wait_for_url(lambda url: "/login" in url, timeout=(WARNING + 5) * 1000)
     assert time.time() >= deadline
     assert page.url.endswith("/login?next=%2Ftherapist"), page.url
     flash = page.locator(".flash").inner_text()
     assert "signed out because of inactivity" in flash
     assert _signed_in(page) is None
+    page.context.close()
 
 
 def test_sign_out_now_posts_the_sign_out(browser, live_server, world):
@@ -204,3 +238,33 @@ def test_the_dialog_fits_at_200_percent_zoom(browser, live_server, world):
     )
     assert inside
     context.close()
+
+
+def test_the_absolute_limit_first_ends_without_a_stay_button(browser, tmp_path):
+    """When the login's absolute maximum comes before its idle time, no dialog
+    offers to stay (staying cannot help): at the limit the page goes to the
+    sign-in page, which says why."""
+    server = LiveServer(
+        database_url=f"sqlite:///{tmp_path}/e2e.sqlite",
+        extra_env={
+            "TELETHERAPY_SESSION_IDLE_MINUTES": json.dumps(IDLE_MINUTES),
+            "TELETHERAPY_SESSION_IDLE_WARNING_SECONDS": json.dumps(WARNING),
+            "TELETHERAPY_SESSION_ABSOLUTE_HOURS": json.dumps(0.003),  # 10 s
+        },
+    )
+    server.cli("db", "upgrade")
+    server.start(tmp_path)
+    try:
+        user = make_user(server, "client")
+        page, opened = _watched_login(browser, server.url, user)
+        limit = page.locator("body").get_attribute("data-idle-limit-left")
+        assert int(limit or "0") < IDLE
+        page.wait_for_url(lambda url: "/login" in url, timeout=15_000)
+        assert page.locator(".flash").inner_text() == (
+            "You were signed out because your session reached its time limit. "
+            "Please sign in again."
+        )
+        assert opened == []
+        page.context.close()
+    finally:
+        server.stop()
