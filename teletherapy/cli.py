@@ -25,6 +25,7 @@ users_cli = AppGroup("users", help="Accounts.")
 caseload_cli = AppGroup("caseload", help="Therapist–client pairs.")
 instruments_cli = AppGroup("instruments", help="Rating instruments.")
 mail_cli = AppGroup("mail", help="Outgoing mail.")
+tls_cli = AppGroup("tls", help="Certificates for HTTPS.")
 
 DEMO = [
     ("therapist", "therapist@demo.example", "Dr. Dana Reyes"),
@@ -275,8 +276,18 @@ def demo(dyads: int, sessions: int) -> None:
     type=int,
     show_default="5000",
 )
-def serve(host: str, port: int) -> None:
-    """Serve HTTP and Socket.IO in this process."""
+@click.option(
+    "--tls-cert",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Serve HTTPS with this certificate (PEM); needs --tls-key.",
+)
+@click.option(
+    "--tls-key",
+    type=click.Path(exists=True, dir_okay=False),
+    help="The certificate's private key (PEM).",
+)
+def serve(host: str, port: int, tls_cert: str | None, tls_key: str | None) -> None:
+    """Serve HTTP (or HTTPS with --tls-cert/--tls-key) and Socket.IO in this process."""
     import signaling
 
     from .services.startup import StartupError, check_dependencies
@@ -286,17 +297,80 @@ def serve(host: str, port: int) -> None:
         check_dependencies(app.config)
     except StartupError as exc:
         raise click.ClickException(f"not starting: {exc}") from None
+    tls = _tls_options(app, tls_cert, tls_key)
+    scheme = "https" if tls else "http"
     click.echo(
-        f"Serving on http://{host}:{port} (async mode {app.config['ASYNC_MODE']})"
+        f"Serving on {scheme}://{host}:{port} (async mode {app.config['ASYNC_MODE']})"
     )
-    _accept_own_origin(app, host, port)
+    _accept_own_origin(app, host, port, scheme)
     origins = ", ".join(sorted(signaling.current_hub(app).allowed_origins))
     click.echo(f"Calls accept pages from: {origins} (TELETHERAPY_ALLOWED_ORIGINS)")
     from . import mailer
 
     mailer.kick(app)  # mail queued before a restart goes out now
     signaling.socketio.run(
-        app, host=host, port=port, allow_unsafe_werkzeug=True, log_output=False
+        app,
+        host=host,
+        port=port,
+        allow_unsafe_werkzeug=True,
+        log_output=False,
+        **tls,
+    )
+
+
+def _tls_options(app: Flask, cert: str | None, key: str | None) -> dict[str, object]:
+    """The server's TLS arguments, checked before it listens; with TLS every cookie
+    is Secure (browsers give camera and microphone only to HTTPS or localhost)."""
+    if not cert and not key:
+        return {}
+    if not (cert and key):
+        raise click.UsageError("--tls-cert and --tls-key go together")
+    import ssl
+
+    try:
+        ssl.create_default_context(ssl.Purpose.CLIENT_AUTH).load_cert_chain(cert, key)
+    except (ssl.SSLError, OSError) as exc:
+        raise click.ClickException(
+            f"not starting: the TLS certificate or key cannot be used ({exc}); "
+            "`teletherapy tls selfsigned --host NAME --out DIR` makes a pair to try"
+        ) from None
+    app.config.update(
+        SESSION_COOKIE_SECURE=True,
+        REMEMBER_COOKIE_SECURE=True,
+        PREFERRED_URL_SCHEME="https",
+    )
+    if app.config["ASYNC_MODE"] == "gevent":
+        return {"certfile": cert, "keyfile": key}
+    return {"ssl_context": (cert, key)}
+
+
+@tls_cli.command("selfsigned")
+@click.option(
+    "--host",
+    "hosts",
+    multiple=True,
+    required=True,
+    help="A name or IP address browsers will open (repeat for more).",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False),
+    required=True,
+    help="Folder for cert.pem and key.pem.",
+)
+@click.option("--days", default=30, show_default=True, type=click.IntRange(1, 825))
+def tls_selfsigned(hosts: tuple[str, ...], out_dir: str, days: int) -> None:
+    """A self-signed certificate for trying a call between two computers on one
+    network; each browser asks once whether to trust it. Prints the serve command."""
+    from .tls import self_signed
+
+    cert, key = self_signed(list(hosts), Path(out_dir), days=days)
+    click.echo(f"certificate: {cert}")
+    click.echo(f"private key: {key} (readable by you only)")
+    click.echo(
+        f"serve with: teletherapy serve --host 0.0.0.0 --port 5000 "
+        f"--tls-cert {cert} --tls-key {key}"
     )
 
 
@@ -311,7 +385,7 @@ def mail_send() -> None:
         sys.exit(1)
 
 
-def _accept_own_origin(app: Flask, host: str, port: int) -> None:
+def _accept_own_origin(app: Flask, host: str, port: int, scheme: str = "http") -> None:
     """Without ALLOWED_ORIGINS (development), the socket accepts the address served
     here, whatever HOST/PORT said when the app was configured (docs/configuration.md)."""
     if not app.config.get("ALLOWED_ORIGINS_FOLLOW_SERVE"):
@@ -320,7 +394,7 @@ def _accept_own_origin(app: Flask, host: str, port: int) -> None:
 
     from .config import served_origins
 
-    origins = served_origins(host, port)
+    origins = served_origins(host, port, scheme)
     app.config["ALLOWED_ORIGINS"] = origins
     signaling.current_hub(app).allow_origins(origins)
 
@@ -332,6 +406,7 @@ def init_app(app: Flask) -> None:
         caseload_cli,
         instruments_cli,
         mail_cli,
+        tls_cli,
         reminders_cli,
         demo,
         serve,

@@ -189,6 +189,11 @@ def _derive(app: Flask) -> None:
         REMEMBER_COOKIE_HTTPONLY=True,
         REMEMBER_COOKIE_SAMESITE="Lax",
         WTF_CSRF_TIME_LIMIT=None,
+        # Pages send Referrer-Policy: no-referrer (no link secret or record id leaves
+        # in a Referer), so browsers send no Referer and Flask-WTF's HTTPS-only
+        # Referer check would refuse every form; the CSRF token and SameSite=Lax
+        # cookies protect the forms (docs/security.md, rows 8 and 24)
+        WTF_CSRF_SSL_STRICT=False,
         MAX_CONTENT_LENGTH=1024 * 1024,
     )
 
@@ -199,13 +204,14 @@ LOOPBACK_HOSTS = frozenset(
 )
 
 
-def served_origins(host: str, port: int | str) -> list[str]:
-    """The origins a browser sends for pages of a plain-HTTP server on host:port;
-    a loopback or all-interfaces host is also reached as localhost and 127.0.0.1."""
+def served_origins(host: str, port: int | str, scheme: str = "http") -> list[str]:
+    """The origins a browser sends for pages of a server on host:port (HTTP, or
+    HTTPS with ``scheme="https"``); a loopback or all-interfaces host is also
+    reached as localhost and 127.0.0.1."""
     name = f"[{host}]" if ":" in host else host
-    origins = [f"http://{name.lower()}:{port}"]
+    origins = [f"{scheme}://{name.lower()}:{port}"]
     if host in LOOPBACK_HOSTS or host.startswith("127."):
-        origins += [f"http://localhost:{port}", f"http://127.0.0.1:{port}"]
+        origins += [f"{scheme}://localhost:{port}", f"{scheme}://127.0.0.1:{port}"]
     return list(dict.fromkeys(origins))
 
 

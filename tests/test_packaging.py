@@ -167,3 +167,30 @@ def test_an_installed_wheel_lists_the_shipped_instruments(
     ).stdout
     for form in ("dta-c", "dta-t", "dta-meta", "wai-sr", "wai-srt"):
         assert f"\n{form} " in listing
+
+
+@pytest.mark.e2e
+def test_an_installed_wheel_writes_its_mails(installed: Path, tmp_path: Path) -> None:
+    """The mail templates (.txt and .html) are package data: an invitation from the
+    installed command is written as an .eml file (development, no SMTP)."""
+    env = {**_env(tmp_path), "TELETHERAPY_INSTANCE_PATH": str(tmp_path / "instance")}
+    cli = installed / "bin" / "teletherapy"
+    subprocess.run([cli, "db", "upgrade"], check=True, cwd=tmp_path, env=env)
+    out = subprocess.run(
+        [
+            cli,
+            *("users", "invite", "--role", "researcher"),
+            *("--email", "wheel@example.org", "--name", "Wheel Person"),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=env,
+        check=False,
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    link = out.stdout.strip().splitlines()[-1]
+    assert "/invite/" in link
+    (eml,) = (tmp_path / "instance" / "mail").glob("*.eml")
+    raw = eml.read_text()
+    assert "wheel@example.org" in raw and "text/plain" in raw and "text/html" in raw
