@@ -90,11 +90,16 @@ class LiveServer:
     def serve_args(self) -> list[str]:
         return ["serve", "--port", str(self.port)]
 
+    def command(self) -> list[str]:
+        """The server's command line (a subclass may run it elsewhere, e.g. in a
+        network namespace)."""
+        return [*CLI, *self.serve_args()]
+
     def start(self, log_dir: Path) -> "LiveServer":
         self.log_path = log_dir / f"server-{self.port}.log"
         with self.log_path.open("ab") as log:  # the child keeps its own descriptor
             self.proc = subprocess.Popen(
-                [*CLI, *self.serve_args()],
+                self.command(),
                 env=self.env(),
                 cwd=ROOT,
                 stdout=log,

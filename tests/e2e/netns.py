@@ -4,10 +4,12 @@ each other, so a call can only go through a TURN relay.
 Topology of :func:`relay_only_network` (addresses exist only inside the namespaces
 the test creates; everything is deleted afterwards, also on failure)::
 
-    peer A 10.77.1.2 ── 10.77.1.1 ┐
-                                  server namespace (app + coturn), forwarding OFF
-    peer B 10.77.2.2 ── 10.77.2.1 ┘
-    this test 10.77.3.2 ── 10.77.3.1   (the test process reaches the app for set-up)
+    peer A 10.N.1.2 ── 10.N.1.1 ┐
+                                server namespace (app + coturn), forwarding OFF
+    peer B 10.N.2.2 ── 10.N.2.1 ┘
+    this test 10.N.3.2 ── 10.N.3.1   (the test process reaches the app for set-up)
+
+(N is drawn per run.)
 
 A and B each reach every address of the server namespace (a host answers for all its
 own addresses on any interface) but not each other: the server namespace does not
@@ -15,6 +17,7 @@ forward, so the only path between them is the relay.
 """
 
 import os
+import random
 import shutil
 import subprocess
 import uuid
@@ -45,11 +48,33 @@ class RelayNetwork:
     server: str  # namespace names
     peer_a: str
     peer_b: str
-    server_for_a: str = "10.77.1.1"
-    server_for_b: str = "10.77.2.1"
-    server_for_test: str = "10.77.3.1"
-    a: str = "10.77.1.2"
-    b: str = "10.77.2.2"
+    # 10.<octet>.1.0/24, .2.0/24 and .3.0/24: a random second octet per test run,
+    # so two runs on one machine never share the test's own address
+    octet: int = 77
+
+    @property
+    def server_for_a(self) -> str:
+        return f"10.{self.octet}.1.1"
+
+    @property
+    def server_for_b(self) -> str:
+        return f"10.{self.octet}.2.1"
+
+    @property
+    def server_for_test(self) -> str:
+        return f"10.{self.octet}.3.1"
+
+    @property
+    def test_address(self) -> str:
+        return f"10.{self.octet}.3.2"
+
+    @property
+    def a(self) -> str:
+        return f"10.{self.octet}.1.2"
+
+    @property
+    def b(self) -> str:
+        return f"10.{self.octet}.2.2"
 
     def exec(self, namespace: str) -> list[str]:
         """The command prefix that runs a program inside ``namespace``."""
@@ -62,7 +87,12 @@ def relay_only_network() -> Iterator[RelayNetwork]:
     if why:
         pytest.skip(why)
     tag = uuid.uuid4().hex[:6]
-    net = RelayNetwork(server=f"tts{tag}", peer_a=f"tta{tag}", peer_b=f"ttb{tag}")
+    net = RelayNetwork(
+        server=f"tts{tag}",
+        peer_a=f"tta{tag}",
+        peer_b=f"ttb{tag}",
+        octet=random.randint(64, 250),
+    )
     host_veth = f"tth{tag}"
     try:
         for ns in (net.server, net.peer_a, net.peer_b):
@@ -106,7 +136,7 @@ def relay_only_network() -> Iterator[RelayNetwork]:
         _ip("-n", net.server, "link", "set", f"tt{tag}x", "name", "ethx")
         _ip("-n", net.server, "addr", "add", f"{net.server_for_test}/24", "dev", "ethx")
         _ip("-n", net.server, "link", "set", "ethx", "up")
-        _ip("addr", "add", "10.77.3.2/24", "dev", host_veth)
+        _ip("addr", "add", f"{net.test_address}/24", "dev", host_veth)
         _ip("link", "set", host_veth, "up")
         yield net
     finally:

@@ -111,37 +111,8 @@ class NamespacedServer(LiveServer):
     def serve_args(self) -> list[str]:
         return ["serve", "--host", "0.0.0.0", "--port", str(self.port)]  # noqa: S104
 
-    def start(self, log_dir: Path) -> "LiveServer":
-        self.log_path = log_dir / f"server-{self.port}.log"
-        with self.log_path.open("ab") as log:
-            self.proc = subprocess.Popen(
-                [
-                    *self.net.exec(self.net.server),
-                    sys.executable,
-                    "-m",
-                    "teletherapy",
-                    *self.serve_args(),
-                ],
-                env=self.env(),
-                cwd=ROOT,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        import requests
-
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(
-                    f"server exited: {self.log_path.read_text()[-3000:]}"
-                )
-            try:
-                if requests.get(self.url + "/healthz", timeout=1).status_code == 200:
-                    return self
-            except requests.RequestException:
-                time.sleep(0.1)
-        raise RuntimeError("server did not answer /healthz within 30 s")
+    def command(self) -> list[str]:
+        return [*self.net.exec(self.net.server), *super().command()]
 
 
 @pytest.fixture(scope="module")
