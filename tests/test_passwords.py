@@ -165,7 +165,7 @@ def test_settings_offers_the_change_with_labels_and_the_rule(mail_app, person):
     for label in ("Current password", "New password", "New password again"):
         assert f">{label}</label>" in page
     assert "at least 12 characters" in page
-    assert 'href="/settings/2fa"' in page and "Two-factor sign-in" in page
+    assert 'href="/settings/2fa"' in page and "Two-step sign-in" in page
 
 
 def test_change_ends_every_other_sign_in_and_keeps_this_browser(
