@@ -409,6 +409,10 @@ def test_api_refusals(mail_app, admin, token_for):  # type: ignore[no-untyped-de
     assert r.status_code == 422 and "display_name" in r.get_json()["error"]["details"]
     r = client.post("/api/v1/invitations", data="[]", headers=headers)
     assert r.status_code == 400
+    # every bad field in one answer, the address's syntax included
+    r = _api_invite(client, headers, email="not an address", role="wizard", extra=1)
+    assert r.status_code == 422
+    assert set(r.get_json()["error"]["details"]) == {"email", "role", "extra"}
     with mail_app.app_context():
         assert db.session.scalars(select(Invitation)).all() == []
         assert db.session.scalars(select(OutgoingMail)).all() == []
