@@ -369,7 +369,7 @@ def tls_selfsigned(hosts: tuple[str, ...], out_dir: str, days: int) -> None:
     click.echo(f"certificate: {cert}")
     click.echo(f"private key: {key} (readable by you only)")
     click.echo(
-        f"serve with: teletherapy serve --host 0.0.0.0 --port 5000 "
+        f"serve with: teletherapy serve --host {hosts[0]} --port 5000 "
         f"--tls-cert {cert} --tls-key {key}"
     )
 
