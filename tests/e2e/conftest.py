@@ -15,6 +15,8 @@ from pathlib import Path
 import pytest
 import requests
 
+from tests.smtp import SmtpServer
+
 ROOT = Path(__file__).resolve().parents[2]
 CLI = [sys.executable, "-m", "teletherapy"]
 PASSWORD = "e2e password that is long"
@@ -232,3 +234,32 @@ def browser(playwright):  # type: ignore[no-untyped-def]
     b = launch(playwright)
     yield b
     b.close()
+
+
+@pytest.fixture(scope="module")
+def smtp() -> Iterator[SmtpServer]:
+    """A real SMTP server in the test process (tests/smtp.py) for a module's live server."""
+    from tests.smtp import start_smtp
+
+    server = start_smtp()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def mail_server(
+    tmp_path_factory: pytest.TempPathFactory, smtp: SmtpServer
+) -> Iterator[LiveServer]:
+    """A live server whose mail goes to ``smtp``, sent in the background as in
+    production, with links under its own address."""
+    tmp = tmp_path_factory.mktemp("mail")
+    server = LiveServer(database_url=f"sqlite:///{tmp}/e2e.sqlite")
+    server.extra_env = {
+        "TELETHERAPY_SMTP_URL": smtp.url,
+        "TELETHERAPY_PUBLIC_URL": server.url,
+        "TELETHERAPY_MAIL_IN_BACKGROUND": "true",
+    }
+    server.cli("db", "upgrade")
+    server.start(tmp)
+    yield server
+    server.stop()

@@ -7,13 +7,12 @@ mail that arrived, opens it, chooses a password and lands on their dashboard.
 
 import os
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser
 
-from tests.smtp import SmtpServer, start_smtp
+from tests.smtp import SmtpServer
 
 from .browser import login
 from .conftest import LiveServer, make_user
@@ -23,32 +22,6 @@ pytestmark = pytest.mark.e2e
 # Pictures of the invitation page for a human to look at (not a secret, not shared)
 SHOTS = Path(os.environ.get("E2E_SCREENSHOTS") or "/tmp/shots")  # noqa: S108
 CHOSEN = "lantern orchard whistle copper"
-
-
-@pytest.fixture(scope="module")
-def smtp() -> Iterator[SmtpServer]:
-    server = start_smtp()
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="module")
-def mail_server(
-    tmp_path_factory: pytest.TempPathFactory, smtp: SmtpServer
-) -> Iterator[LiveServer]:
-    """A live server whose mail goes to ``smtp``, sent in the background as in
-    production, with links under its own address."""
-    tmp = tmp_path_factory.mktemp("invite")
-    server = LiveServer(database_url=f"sqlite:///{tmp}/e2e.sqlite")
-    server.extra_env = {
-        "TELETHERAPY_SMTP_URL": smtp.url,
-        "TELETHERAPY_PUBLIC_URL": server.url,
-        "TELETHERAPY_MAIL_IN_BACKGROUND": "true",
-    }
-    server.cli("db", "upgrade")
-    server.start(tmp)
-    yield server
-    server.stop()
 
 
 def test_a_client_accepts_an_invitation_in_the_browser(

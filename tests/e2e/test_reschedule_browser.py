@@ -7,7 +7,6 @@ of the new time once.
 """
 
 import os
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -16,7 +15,7 @@ import pytest
 import requests
 from playwright.sync_api import Browser
 
-from tests.smtp import SmtpServer, start_smtp
+from tests.smtp import SmtpServer
 
 from .browser import login
 from .conftest import LiveServer, make_world
@@ -25,30 +24,6 @@ pytestmark = pytest.mark.e2e
 
 # Pictures of the dashboard for a human to look at (not a secret, not shared)
 SHOTS = Path(os.environ.get("E2E_SCREENSHOTS") or "/tmp/shots")  # noqa: S108
-
-
-@pytest.fixture(scope="module")
-def smtp() -> Iterator[SmtpServer]:
-    server = start_smtp()
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="module")
-def mail_server(
-    tmp_path_factory: pytest.TempPathFactory, smtp: SmtpServer
-) -> Iterator[LiveServer]:
-    tmp = tmp_path_factory.mktemp("reschedule")
-    server = LiveServer(database_url=f"sqlite:///{tmp}/e2e.sqlite")
-    server.extra_env = {
-        "TELETHERAPY_SMTP_URL": smtp.url,
-        "TELETHERAPY_PUBLIC_URL": server.url,
-        "TELETHERAPY_MAIL_IN_BACKGROUND": "true",
-    }
-    server.cli("db", "upgrade")
-    server.start(tmp)
-    yield server
-    server.stop()
 
 
 def _event(ics: bytes) -> icalendar.Event:
