@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 export HOST PORT
 
-.PHONY: run test lint audit bench node browser coturn clean
+.PHONY: run test lint audit bench node browser coturn nginx clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,12 +37,15 @@ browser:
 coturn:
 	@scripts/ensure-coturn
 
+nginx:
+	@scripts/ensure-nginx
+
 run: $(VENV)/.runtime node
 	$(BIN)/teletherapy db upgrade
 	$(BIN)/teletherapy demo
 	$(BIN)/teletherapy serve --host $(HOST) --port $(PORT)
 
-test: $(VENV)/.dev node browser coturn
+test: $(VENV)/.dev node browser coturn nginx
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(VENV)/.dev
