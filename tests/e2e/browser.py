@@ -13,8 +13,12 @@ def launch(playwright) -> Browser:  # type: ignore[no-untyped-def]
     return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
 
 
-def login(browser: Browser, base_url: str, user: dict[str, str]) -> Page:
-    context = browser.new_context(viewport={"width": 1200, "height": 800})
+def login(
+    browser: Browser, base_url: str, user: dict[str, str], **context_options: Any
+) -> Page:
+    context = browser.new_context(
+        viewport={"width": 1200, "height": 800}, **context_options
+    )
     page = context.new_page()
     page.on("dialog", lambda dialog: dialog.accept())
     _record_console(page)

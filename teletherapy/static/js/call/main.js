@@ -2,6 +2,7 @@
 import { ChatPanel } from "./chat.js";
 import { ChatToggle } from "./chat-toggle.js";
 import { SocketClosure } from "./closure.js";
+import { checkRelay, diagnose, HELP_AFTER_MS, helpText, relayText } from "./connection.js";
 import { IceRefresher } from "./ice.js";
 import { explain, LocalMedia } from "./media.js";
 import { Negotiator } from "./negotiation.js";
@@ -26,6 +27,11 @@ let polite = cfg.role === "client";
 let monitor = null;
 let qualityTimer = null;
 let finished = false;
+let relay = "unknown"; // the pre-call relay check: reachable | unreachable | none | unknown
+let wasConnected = false; // media has flowed in this call: a drop is "reconnecting"
+let helpTimer = null;
+let audioOnly = false;
+let lastSample = null;
 
 function setStatus(text, state) {
   const el = $("connection-status");
@@ -45,6 +51,7 @@ function show(section) {
 // ---- pre-call check ------------------------------------------------------------
 async function precall() {
   if (!wantsMedia) return;
+  if (relay === "unknown") showRelay("checking");
   const local = new LocalMedia({ video: cfg.modality === "video" });
   $("media-error").hidden = true;
   // The peer connection waits for this: tracks are added whenever they are ready.
@@ -62,7 +69,15 @@ async function precall() {
       return null;
     }
   })();
+  checkRelay(cfg.iceUrl).then(showRelay);
   await mediaReady;
+}
+
+function showRelay(state) {
+  relay = state;
+  const el = $("relay-check");
+  el.textContent = relayText(state);
+  el.dataset.state = state;
 }
 
 async function fillDevices() {
@@ -93,6 +108,7 @@ function meterLoop() {
 function connect() {
   $("join-button").disabled = true;
   setStatus("Connecting…", "connecting");
+  armHelp();
   socket = new RtcSocket();
   closure = new SocketClosure(socket, {
     originUrl: cfg.originUrl, loginUrl: cfg.loginUrl, setStatus, stop, isFinished: () => finished,
@@ -103,6 +119,7 @@ function connect() {
   socket.addEventListener("signal", (e) => ensurePeer().handle(e.detail));
   socket.addEventListener("chat", (e) => showChat(e.detail));
   socket.addEventListener("session_ended", (e) => e.detail.session_id === cfg.sessionId && finish(e.detail.rating_url));
+  socket.addEventListener("media_mode", (e) => onMediaMode(e.detail));
   socket.addEventListener("replaced", () => stop("This session is open in another window or tab, so it was closed here."));
 }
 
@@ -121,6 +138,9 @@ async function join() {
   for (const m of ack.chat) if (chat.show(m) && joinedOnce) noticeChat(m);
   joinedOnce = true;
   chat.flush();
+  // Back after a network change: an ICE restart offer sent while the socket was away
+  // was lost, so send a fresh one on this side too (perfect negotiation settles both).
+  if (neg && wasConnected && !neg.iceUp) neg.restartIce();
   if (ack.state === "live") {
     show("stage");
     ensurePeer();
@@ -140,8 +160,9 @@ function noticeChat(message) {
 
 function onPeerJoined() {
   show("stage");
-  // A peer that only re-connected its socket keeps its media path: leave it alone.
-  if (neg && ["connected", "connecting"].includes(neg.pc.connectionState)) return;
+  // A peer that only re-connected its socket keeps its media path (an ICE restart
+  // recovers a dropped one): leave it alone.
+  if (neg && ["connected", "connecting", "disconnected"].includes(neg.pc.connectionState)) return;
   resetPeer();
   ensurePeer();
 }
@@ -184,11 +205,14 @@ function ensurePeer() {
     if (video.srcObject !== e.detail.stream) video.srcObject = e.detail.stream || new MediaStream([e.detail.track]);
   });
   neg.addEventListener("state", () => onPeerState());
+  neg.addEventListener("restart", (e) => { root.dataset.iceRestarts = String(e.detail.count); });
+  root.dataset.pcId = Math.random().toString(36).slice(2); // the same id across ICE restarts
   const pc = neg.pc;
   // Media may still be starting (slow devices): it is added when it is there, which
   // triggers negotiation; without a device, still receive the other side's audio.
   if (!polite) addLocalMedia(pc);
   else setTimeout(() => addLocalMedia(pc), POLITE_OFFER_AFTER_MS);
+  armHelp();
   monitor = new QualityMonitor(neg.pc);
   clearInterval(qualityTimer);
   qualityTimer = setInterval(reportQuality, 5000);
@@ -204,15 +228,95 @@ function resetPeer() {
 
 function onPeerState() {
   const state = neg.pc.connectionState;
-  if (state === "connected") setStatus("Connected", "connected");
-  else if (state === "disconnected" || state === "failed") setStatus("Reconnecting…", "reconnecting");
-  else if (state === "connecting" || state === "new") setStatus("Connecting…", "connecting");
+  if (state === "connected") {
+    wasConnected = true;
+    clearHelp();
+    setStatus("Connected", "connected");
+  } else if (state === "disconnected" || state === "failed") {
+    setStatus("Reconnecting…", "reconnecting");
+    if (!helpTimer) armHelp();
+  } else if (state === "connecting" || state === "new") setStatus("Connecting…", "connecting");
   root.dataset.pcState = state;
+}
+
+// ---- connection help: after HELP_AFTER_MS without media, say which part failed ------
+function armHelp() {
+  clearTimeout(helpTimer);
+  helpTimer = setTimeout(showHelp, HELP_AFTER_MS);
+}
+
+function showHelp() {
+  helpTimer = null;
+  if (finished) return;
+  const part = diagnose({
+    wantsMedia, mediaOk: Boolean(media), socketConnected: Boolean(socket && socket.connected),
+    pc: neg && neg.pc, relay, wasConnected,
+  });
+  if (!part || (!wantsMedia && part !== "signaling")) return; // a chat session needs only the socket
+  if (!neg && part !== "signaling" && part !== "permission") return; // still waiting for the other person
+  const box = $("connection-help");
+  box.dataset.part = part;
+  $("connection-help-text").textContent = helpText(part, cfg.otherName);
+  $("help-audio-only").hidden = cfg.modality !== "video" || audioOnly || !neg;
+  $("help-retry").hidden = part === "permission";
+  box.hidden = false;
+  helpTimer = setTimeout(showHelp, HELP_AFTER_MS); // keep the words true while it lasts
+}
+
+function clearHelp() {
+  clearTimeout(helpTimer);
+  helpTimer = null;
+  $("connection-help").hidden = true;
+}
+
+function retryConnection() {
+  clearHelp();
+  if (socket && !socket.connected) socket.reconnect();
+  else if (neg) neg.restartIce();
+  armHelp();
+}
+
+// ---- audio only: video paused both ways, recorded with the quality numbers ---------
+async function setAudioOnly(on, reason, { tell = true } = {}) {
+  if (cfg.modality !== "video" || audioOnly === on) return;
+  audioOnly = on;
+  if (neg) {
+    for (const sender of neg.pc.getSenders()) {
+      if (!sender.track || sender.track.kind !== "video") continue;
+      const params = sender.getParameters();
+      if (params.encodings && params.encodings.length) {
+        for (const e of params.encodings) e.active = !on;
+        await sender.setParameters(params).catch(() => { sender.track.enabled = !on; });
+      } else sender.track.enabled = !on;
+    }
+  }
+  root.dataset.audioOnly = String(on);
+  const button = $("audio-only-toggle");
+  button.setAttribute("aria-pressed", String(on));
+  button.textContent = on ? "Turn video back on" : "Audio only";
+  $("bandwidth-offer").hidden = true;
+  $("help-audio-only").hidden = true;
+  if (tell && socket) {
+    const numbers = lastSample || { rtt_ms: 0, jitter_ms: 0, packet_loss_pct: 0, bitrate_kbps: 0 };
+    const { rtt_ms, jitter_ms, packet_loss_pct, bitrate_kbps } = numbers;
+    socket.request("media_mode", {
+      session_id: cfg.sessionId, audio_only: on, reason, rtt_ms, jitter_ms, packet_loss_pct, bitrate_kbps,
+    });
+  }
+}
+
+function onMediaMode(detail) {
+  if (detail.from === cfg.selfId) return;
+  setAudioOnly(detail.audio_only, detail.reason, { tell: false });
+  $("chat-announce").textContent = detail.audio_only
+    ? `${cfg.otherName} switched the call to audio only.`
+    : `${cfg.otherName} turned video back on.`;
 }
 
 async function reportQuality() {
   if (!monitor || !socket.connected || !neg || neg.pc.connectionState !== "connected") return;
   const sample = await monitor.sample();
+  lastSample = sample;
   const { state, text } = describe(sample);
   setStatus(text, state);
   const { frames_decoded: _unused, ...payload } = sample;
@@ -272,6 +376,7 @@ function stop(message, { home = false, action = null } = {}) {
 
 function cleanup() {
   clearInterval(qualityTimer);
+  clearHelp();
   resetPeer();
   if (socket) socket.close();
   if (media) media.stop();
@@ -305,6 +410,12 @@ chatToggle = new ChatToggle({
   button: $("chat-toggle"), badge: $("chat-unread"), panel: $("chat"), input: $("chat-input"),
   announcer: $("chat-announce"), otherName: cfg.otherName,
 });
+$("help-retry").addEventListener("click", retryConnection);
+$("help-audio-only").addEventListener("click", () => setAudioOnly(true, "user"));
+$("help-chat").addEventListener("click", () => { if (!chatToggle.isOpen) chatToggle.open(); });
+$("audio-only-toggle").addEventListener("click", () => setAudioOnly(!audioOnly, "user"));
+$("bandwidth-switch").addEventListener("click", () => setAudioOnly(!audioOnly, "low_bandwidth"));
+$("bandwidth-dismiss").addEventListener("click", () => { $("bandwidth-offer").hidden = true; });
 $("end-session")?.addEventListener("click", endSession);
 $("leave-call")?.addEventListener("click", leave);
 window.addEventListener("pagehide", () => socket && socket.close());

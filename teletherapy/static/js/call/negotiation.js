@@ -2,6 +2,16 @@
 // the polite peer (the client) yields on glare, the impolite one (the therapist) ignores.
 // `beforeAnswer` runs between applying a remote offer and answering it: the polite
 // side adds its tracks there, so the first negotiation of a call has one offerer.
+//
+// ICE restart: when the network changes (Wi-Fi to cable, a link down and up, the relay
+// restarted), consent checks fail and ICE goes "disconnected". After RESTART_AFTER_MS
+// still disconnected (or at once on "failed") this side restarts ICE: new credentials
+// and candidates over the same RTCPeerConnection, no rejoin. While it is not back it
+// tries again every RETRY_MS. Both sides may restart at once: perfect negotiation
+// settles the collision like any other.
+export const RESTART_AFTER_MS = 2000;
+export const RETRY_MS = 8000;
+
 export class Negotiator extends EventTarget {
   constructor({ iceServers, iceTransportPolicy, polite, send, beforeAnswer = async () => {} }) {
     super();
@@ -15,8 +25,10 @@ export class Negotiator extends EventTarget {
     this.pc = new RTCPeerConnection({ iceServers, iceTransportPolicy });
     this.pc.onnegotiationneeded = () => this.#offer();
     this.pc.onicecandidate = ({ candidate }) => this.send({ candidate: candidate ? candidate.toJSON() : null });
+    this.restarts = 0;
+    this.restartTimer = null;
     this.pc.oniceconnectionstatechange = () => {
-      if (this.pc.iceConnectionState === "failed") this.pc.restartIce();
+      this.#watchIce();
       this.#fire("state");
     };
     this.pc.onconnectionstatechange = () => this.#fire("state");
@@ -71,11 +83,34 @@ export class Negotiator extends EventTarget {
     }
   }
 
+  /** True while media flows (ICE connected or completed). */
+  get iceUp() {
+    return ["connected", "completed"].includes(this.pc.iceConnectionState);
+  }
+
+  #watchIce() {
+    const state = this.pc.iceConnectionState;
+    if (this.iceUp) clearTimeout(this.restartTimer);
+    else if (state === "failed") this.restartIce();
+    else if (state === "disconnected") {
+      clearTimeout(this.restartTimer);
+      this.restartTimer = setTimeout(() => this.restartIce(), RESTART_AFTER_MS);
+    }
+    // "checking"/"new": a pending retry stays armed
+  }
+
+  /** Restart ICE now, and again every RETRY_MS until media flows. */
   restartIce() {
+    clearTimeout(this.restartTimer);
+    if (this.pc.signalingState === "closed" || this.iceUp) return;
+    this.restarts += 1;
     this.pc.restartIce();
+    this.#fire("restart", { count: this.restarts });
+    this.restartTimer = setTimeout(() => this.restartIce(), RETRY_MS);
   }
 
   close() {
+    clearTimeout(this.restartTimer);
     this.pc.close();
   }
 }

@@ -50,12 +50,18 @@ function round(x) {
 
 /** Transport security and media flow of `pc`, never content (window.callDiagnostics). */
 export async function diagnostics(pc) {
-  const out = { pcState: pc.connectionState, framesDecoded: 0, audioPackets: 0, localCandidateTypes: [] };
-  (await pc.getStats()).forEach((r) => {
+  const out = { pcState: pc.connectionState, framesDecoded: 0, audioPackets: 0, localCandidateTypes: [], pair: null };
+  const stats = await pc.getStats();
+  stats.forEach((r) => {
     if (r.type === "inbound-rtp" && r.kind === "video") out.framesDecoded += r.framesDecoded || 0;
     if (r.type === "inbound-rtp" && r.kind === "audio") out.audioPackets += r.packetsReceived || 0;
     if (r.type === "transport") Object.assign(out, { dtlsState: r.dtlsState, srtpCipher: r.srtpCipher, tlsVersion: r.tlsVersion });
     if (r.type === "local-candidate") out.localCandidateTypes.push(r.candidateType);
+    if (r.type === "transport" && r.selectedCandidatePairId) {
+      const pair = stats.get(r.selectedCandidatePairId);
+      const type = (id) => (stats.get(id) || {}).candidateType || null;
+      if (pair) out.pair = { local: type(pair.localCandidateId), remote: type(pair.remoteCandidateId) };
+    }
   });
   return out;
 }

@@ -9,7 +9,7 @@ export class RtcSocket extends EventTarget {
     this.socket.on("connect", () => this.#fire("connect"));
     this.socket.on("disconnect", (reason) => this.#fire("disconnect", { reason }));
     this.socket.on("connect_error", (err) => this.#fire("connect_error", { message: err.message }));
-    for (const name of ["peer_joined", "peer_left", "signal", "chat", "session_ended", "replaced", "error"]) {
+    for (const name of ["peer_joined", "peer_left", "signal", "chat", "session_ended", "replaced", "media_mode", "error"]) {
       this.socket.on(name, (data) => this.#fire(name, data));
     }
   }
