@@ -106,6 +106,7 @@ SOCKET_ACCESS: dict[str, frozenset[str]] = {
     "signal": CLINICIANS,
     "chat": CLINICIANS,
     "quality": CLINICIANS,
+    "media_mode": CLINICIANS,
     "end": THERAPIST,
     "leave": CLINICIANS,
 }

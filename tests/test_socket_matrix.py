@@ -22,6 +22,7 @@ SPEC: dict[str, tuple[bool, bool, bool, bool]] = {
     "signal": (Y, Y, N, N),
     "chat": (Y, Y, N, N),
     "quality": (Y, Y, N, N),
+    "media_mode": (Y, Y, N, N),
     "leave": (Y, Y, N, N),
     "end": (Y, N, N, N),
 }

@@ -1,4 +1,5 @@
 // The call page: pre-call check → join (waiting room) → live call → rating page.
+import { BandwidthAdvisor, describeSwitch, OFFER_TEXT } from "./bandwidth.js";
 import { ChatPanel } from "./chat.js";
 import { ChatToggle } from "./chat-toggle.js";
 import { SocketClosure } from "./closure.js";
@@ -32,6 +33,7 @@ let wasConnected = false; // media has flowed in this call: a drop is "reconnect
 let helpTimer = null;
 let audioOnly = false;
 let lastSample = null;
+const advisor = new BandwidthAdvisor();
 
 function setStatus(text, state) {
   const el = $("connection-status");
@@ -291,11 +293,12 @@ async function setAudioOnly(on, reason, { tell = true } = {}) {
     }
   }
   root.dataset.audioOnly = String(on);
+  advisor.setAudioOnly(on);
   const button = $("audio-only-toggle");
   button.setAttribute("aria-pressed", String(on));
   button.textContent = on ? "Turn video back on" : "Audio only";
-  $("bandwidth-offer").hidden = true;
   $("help-audio-only").hidden = true;
+  if (tell) notice(describeSwitch({ audio_only: on, reason }), null);
   if (tell && socket) {
     const numbers = lastSample || { rtt_ms: 0, jitter_ms: 0, packet_loss_pct: 0, bitrate_kbps: 0 };
     const { rtt_ms, jitter_ms, packet_loss_pct, bitrate_kbps } = numbers;
@@ -308,15 +311,31 @@ async function setAudioOnly(on, reason, { tell = true } = {}) {
 function onMediaMode(detail) {
   if (detail.from === cfg.selfId) return;
   setAudioOnly(detail.audio_only, detail.reason, { tell: false });
-  $("chat-announce").textContent = detail.audio_only
-    ? `${cfg.otherName} switched the call to audio only.`
-    : `${cfg.otherName} turned video back on.`;
+  // either person can turn video back on
+  notice(describeSwitch(detail, cfg.otherName), detail.audio_only ? "video" : null, "user");
 }
+
+// The bar above the controls: an offer (action "audio-only" / "video") or a notice.
+function notice(text, action, reason = "low_bandwidth") {
+  $("bandwidth-text").textContent = text;
+  const button = $("bandwidth-switch");
+  button.hidden = !action;
+  button.dataset.action = action || "";
+  button.dataset.reason = reason;
+  button.textContent = action === "video" ? "Turn video back on" : "Switch to audio only";
+  $("bandwidth-dismiss").textContent = action ? "Not now" : "OK";
+  $("bandwidth-offer").hidden = false;
+}
+
+advisor.addEventListener("offer-audio-only", () => notice(OFFER_TEXT["offer-audio-only"], "audio-only"));
+advisor.addEventListener("offer-video", () => notice(OFFER_TEXT["offer-video"], "video"));
+advisor.addEventListener("offer-withdrawn", () => { $("bandwidth-offer").hidden = true; });
 
 async function reportQuality() {
   if (!monitor || !socket.connected || !neg || neg.pc.connectionState !== "connected") return;
   const sample = await monitor.sample();
   lastSample = sample;
+  if (cfg.modality === "video") advisor.observe(sample, { videoOn: !audioOnly });
   const { state, text } = describe(sample);
   setStatus(text, state);
   const { frames_decoded: _unused, ...payload } = sample;
@@ -414,7 +433,10 @@ $("help-retry").addEventListener("click", retryConnection);
 $("help-audio-only").addEventListener("click", () => setAudioOnly(true, "user"));
 $("help-chat").addEventListener("click", () => { if (!chatToggle.isOpen) chatToggle.open(); });
 $("audio-only-toggle").addEventListener("click", () => setAudioOnly(!audioOnly, "user"));
-$("bandwidth-switch").addEventListener("click", () => setAudioOnly(!audioOnly, "low_bandwidth"));
+$("bandwidth-switch").addEventListener("click", (e) => {
+  $("bandwidth-offer").hidden = true;
+  setAudioOnly(e.currentTarget.dataset.action === "audio-only", e.currentTarget.dataset.reason);
+});
 $("bandwidth-dismiss").addEventListener("click", () => { $("bandwidth-offer").hidden = true; });
 $("end-session")?.addEventListener("click", endSession);
 $("leave-call")?.addEventListener("click", leave);
