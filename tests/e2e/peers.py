@@ -6,6 +6,7 @@ descriptions travel (docs/signaling.md, "Testing").
 """
 
 import asyncio
+import ssl
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -30,6 +31,10 @@ class Peer:
     events: list[tuple[str, Any]] = field(default_factory=list)
     joined: list[dict[str, Any]] = field(default_factory=list)
     connected_at: float | None = None
+    # how the peer's HTTP and WebSocket connections are made: a TLS context that
+    # trusts a test certificate, the source address to leave from (None: defaults)
+    tls: ssl.SSLContext | None = None
+    local_addr: str | None = None
 
     def __post_init__(self) -> None:
         self.inbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
@@ -45,7 +50,11 @@ class Peer:
 
     async def start(self) -> None:
         # Our own HTTP session, closed by close(): engine.io leaks its own on abrupt drops.
-        self.http = aiohttp.ClientSession()
+        connector = aiohttp.TCPConnector(
+            ssl=self.tls if self.tls is not None else True,
+            local_addr=(self.local_addr, 0) if self.local_addr else None,
+        )
+        self.http = aiohttp.ClientSession(connector=connector)
         self.sio = socketio.AsyncClient(
             reconnection=True,
             reconnection_delay=0.2,

@@ -1,6 +1,7 @@
 """Two aiortc peers, as therapist and client with API tokens, call through the real server."""
 
 import asyncio
+from typing import Any
 
 import pytest
 
@@ -9,10 +10,29 @@ from .peers import Peer, wait_for
 pytestmark = pytest.mark.e2e
 
 
-async def call(base_therapist: str, base_client: str, world) -> tuple[Peer, Peer]:  # type: ignore[no-untyped-def]
+async def call(  # type: ignore[no-untyped-def]
+    base_therapist: str,
+    base_client: str,
+    world,
+    therapist_options: dict[str, Any] | None = None,
+    client_options: dict[str, Any] | None = None,
+) -> tuple[Peer, Peer]:
+    """A video call between two aiortc peers; the options go to each `Peer`
+    (e.g. `tls`, `local_addr`)."""
     session = world.schedule("video")
-    therapist = Peer(base_therapist, world.therapist["token"], session["id"])
-    client = Peer(base_client, world.client["token"], session["id"], polite=True)
+    therapist = Peer(
+        base_therapist,
+        world.therapist["token"],
+        session["id"],
+        **(therapist_options or {}),
+    )
+    client = Peer(
+        base_client,
+        world.client["token"],
+        session["id"],
+        polite=True,
+        **(client_options or {}),
+    )
     await client.start()
     await therapist.start()
     await asyncio.wait_for(therapist.live.wait(), 10)

@@ -30,7 +30,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import aiohttp
 import pytest
 import redis
 import requests
@@ -240,21 +239,6 @@ def client_from(address: str, cert: Path) -> requests.Session:
     return http
 
 
-def peers_through(
-    monkeypatch: pytest.MonkeyPatch, cert: Path, addresses: list[str]
-) -> None:
-    """tests/e2e/peers.py's Peer opens its own aiohttp session in start(): here each one
-    trusts the test's certificate and leaves from the next address, in the order the
-    peers start (call() starts the client first)."""
-    make_session, left = aiohttp.ClientSession, iter(addresses)
-
-    def session() -> aiohttp.ClientSession:
-        connector = aiohttp.TCPConnector(ssl=trusting(cert), local_addr=(next(left), 0))
-        return make_session(connector=connector)
-
-    monkeypatch.setattr(aiohttp, "ClientSession", session)
-
-
 def rows(database_url: str, statement: Any) -> list[Any]:
     engine = create_engine(database_url)
     try:
@@ -264,9 +248,7 @@ def rows(database_url: str, statement: Any) -> list[Any]:
         engine.dispose()
 
 
-def test_call_across_two_processes_through_nginx(
-    deployment: Deployment, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_call_across_two_processes_through_nginx(deployment: Deployment) -> None:
     d = deployment
     world = make_world(d.a)
     stranger = client_from(STRANGER, d.cert)
@@ -301,10 +283,18 @@ def test_call_across_two_processes_through_nginx(
     assert rows(d.database_url, select(LoginThrottle.address)) == [STRANGER]
 
     # two peers through nginx: consecutive WebSockets reach the two processes in turn
-    peers_through(monkeypatch, d.cert, [CLIENT, THERAPIST])
+    # (call() starts the client first); each trusts the test's certificate and leaves
+    # from its own address, so nginx's access log tells which process each reached
+    tls = trusting(d.cert)
 
     async def scenario() -> str:
-        therapist, client = await call(d.url, d.url, world)
+        therapist, client = await call(
+            d.url,
+            d.url,
+            world,
+            therapist_options={"tls": tls, "local_addr": THERAPIST},
+            client_options={"tls": tls, "local_addr": CLIENT},
+        )
         try:
             await check_media_and_data(therapist, client)
             sent = await client.chat("through nginx")
