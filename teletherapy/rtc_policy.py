@@ -36,6 +36,25 @@ _CHAT_CHECK = (
 )
 
 
+def _sample_row(
+    principal: Principal, session_id: str, sample: Mapping[str, float | int]
+) -> dict[str, Any]:
+    """A quality_samples row naming every column. One group commit inserts
+    samples and switches together with the first row's keys, and drops the other
+    keys of later rows without a word: a switch behind a sample was stored as a
+    plain sample (tests/test_rtc_media_mode.py)."""
+    return {
+        "id": new_id(),
+        "session_id": session_id,
+        "user_id": principal.user_id,
+        "at": datetime.now(UTC),
+        "frames_dropped": None,
+        "audio_only": None,
+        "switch_reason": None,
+        **sample,
+    }
+
+
 def _engine(app: Flask) -> Engine:
     engine = app.extensions["database"].engine
     if not isinstance(engine, Engine):
@@ -169,14 +188,24 @@ class RtcPolicy:
     def record_quality(
         self, principal: Principal, session_id: str, sample: Mapping[str, float | int]
     ) -> Denied | None:
-        row = {
-            "id": new_id(),
-            "session_id": session_id,
-            "user_id": principal.user_id,
-            "at": datetime.now(UTC),
-            "frames_dropped": None,
-            **sample,
-        }
+        return self._store(_sample_row(principal, session_id, sample))
+
+    def record_media_mode(
+        self,
+        principal: Principal,
+        session_id: str,
+        audio_only: bool,
+        reason: str,
+        sample: Mapping[str, float | int],
+    ) -> Denied | None:
+        """A switch to audio only (or back) is a row among the session's quality
+        samples, marked by ``audio_only`` and ``switch_reason``, stored by the
+        same group commit (the account checked in its transaction)."""
+        row = _sample_row(principal, session_id, sample)
+        row.update(audio_only=audio_only, switch_reason=reason)
+        return self._store(row)
+
+    def _store(self, row: dict[str, Any]) -> Denied | None:
         if self.quality.write(row):
             return None
         return Denied("unauthenticated", "sign in again")

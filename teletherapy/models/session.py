@@ -33,6 +33,9 @@ class SessionStatus(StrEnum):
 # Plain strings (the CHECK constraints and error messages print these tuples).
 MODALITIES = tuple(m.value for m in Modality)
 STATUSES = tuple(s.value for s in SessionStatus)
+# Why a call switched to audio only or back: the page offered it on a weak
+# connection and the person accepted, or the person chose it themselves.
+SWITCH_REASONS = ("low_bandwidth", "user")
 
 
 class TherapySession(Base):
@@ -96,11 +99,21 @@ class ChatMessage(Base):
 
 
 class QualitySample(Base):
+    """A connection-quality sample, or a switch of the call to audio only (or
+    back) with the numbers of that moment: ``audio_only`` and ``switch_reason``
+    are NULL for the periodic samples and both set for a switch."""
+
     __tablename__ = "quality_samples"
     __table_args__ = (
         CheckConstraint("packet_loss_pct BETWEEN 0 AND 100", name="loss"),
         CheckConstraint(
             "rtt_ms >= 0 AND jitter_ms >= 0 AND bitrate_kbps >= 0", name="nonneg"
+        ),
+        CheckConstraint(f"switch_reason IN {SWITCH_REASONS}", name="switch_reason"),
+        CheckConstraint(
+            "(audio_only IS NULL AND switch_reason IS NULL)"
+            " OR (audio_only IS NOT NULL AND switch_reason IS NOT NULL)",
+            name="switch",
         ),
     )
 
@@ -115,3 +128,5 @@ class QualitySample(Base):
     packet_loss_pct: Mapped[float]
     bitrate_kbps: Mapped[float]
     frames_dropped: Mapped[float | None]
+    audio_only: Mapped[bool | None]
+    switch_reason: Mapped[str | None] = mapped_column(String(16))
