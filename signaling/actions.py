@@ -19,6 +19,7 @@ from signaling.hub import NAMESPACE, Connection, Hub, logger, server, session_ro
 from signaling.messages import (
     Ack,
     ChatMessage,
+    MediaModeMessage,
     QualityMessage,
     SessionRef,
     SignalingError,
@@ -224,6 +225,27 @@ def quality(hub: Hub, connection: Connection, payload: object) -> Ack:
     )
     if isinstance(result, Denied):
         _refuse_write(connection, result)
+    return ok()
+
+
+def media_mode(hub: Hub, connection: Connection, payload: object) -> Ack:
+    """Store a switch to audio only (or back) beside the quality samples, then
+    tell the others (without the numbers); the policy checks the account is
+    active in the same transaction, as for ``quality``."""
+    session_id = session_of(payload)
+    _require_joined(connection, session_id)
+    message = parse(MediaModeMessage, payload)
+    result = hub.policy.record_media_mode(
+        connection.principal,
+        session_id,
+        message.audio_only,
+        message.reason,
+        message.sample(),
+    )
+    if isinstance(result, Denied):
+        _refuse_write(connection, result)
+    relay = message.relay(connection.principal.user_id)
+    _emit("media_mode", relay, session_room(session_id), skip_sid=connection.sid)
     return ok()
 
 

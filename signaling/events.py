@@ -16,7 +16,9 @@ Two ways in, by what an event needs from Flask (docs/performance.md):
   per-event request context, which cost more than all of signaling's own work:
   ``signal`` and ``leave`` run with no Flask context (memory and presence only),
   ``chat`` and ``quality`` in an application context (the policy's database
-  session is released at its teardown).
+  session is released at its teardown). ``media_mode`` is rare but writes
+  beside ``quality`` through the same policy path, so it runs as ``quality``
+  does.
 
 Importing this module registers the Flask-SocketIO handlers on
 ``signaling.hub.socketio``; it must happen before ``socketio.init_app``
@@ -36,6 +38,7 @@ from signaling.actions import (
     end,
     join,
     leave,
+    media_mode,
     quality,
     signal,
     vacate,
@@ -203,6 +206,7 @@ DIRECT: Mapping[str, tuple[Action, bool]] = {
     "leave": (leave, False),
     "chat": (chat, True),
     "quality": (quality, True),
+    "media_mode": (media_mode, True),
 }
 ACTIONS: Mapping[str, Action] = {
     **IN_REQUEST,

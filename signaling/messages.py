@@ -31,6 +31,8 @@ _MAX_REPORTED_ERRORS = 3
 # anchored: pydantic's pattern check searches, it does not fullmatch
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
 _FIELD_NAME = re.compile(r"[A-Za-z0-9_]{1,40}")
+# what ``quality`` and ``media_mode`` both carry, in the contract's order
+MEASURES = ("rtt_ms", "jitter_ms", "packet_loss_pct", "bitrate_kbps")
 
 
 class SignalingError(Exception):
@@ -133,14 +135,23 @@ class ChatMessage(_Strict):
     client_msg_id: ClientMsgId
 
 
-class QualityMessage(_Strict):
-    """``quality``: finite, non-negative numbers; loss is a percentage."""
+class _Measures(_Strict):
+    """The connection's numbers: finite, non-negative; loss is a percentage."""
 
     session_id: SessionId
     rtt_ms: NonNegative
     jitter_ms: NonNegative
     packet_loss_pct: Annotated[float, Field(ge=0, le=100, allow_inf_nan=False)]
     bitrate_kbps: NonNegative
+
+    def sample(self) -> dict[str, float]:
+        """The measured values, without the session id."""
+        return {name: getattr(self, name) for name in MEASURES}
+
+
+class QualityMessage(_Measures):
+    """``quality``: one sample; ``frames_dropped`` may be left out."""
+
     frames_dropped: NonNegative | None = None
 
     @field_validator("frames_dropped", mode="before")
@@ -153,6 +164,21 @@ class QualityMessage(_Strict):
     def sample(self) -> dict[str, float]:
         """The measured values, without the session id."""
         return self.model_dump(exclude={"session_id"}, exclude_none=True)
+
+
+SwitchReason = Literal["low_bandwidth", "user"]
+
+
+class MediaModeMessage(_Measures):
+    """``media_mode``: the call switched to audio only (or back), with the
+    connection's numbers at that moment; ``reason`` says who decided."""
+
+    audio_only: bool
+    reason: SwitchReason
+
+    def relay(self, sender_id: str) -> dict[str, Any]:
+        """The payload the other participant(s) receive: no numbers."""
+        return {"from": sender_id, "audio_only": self.audio_only, "reason": self.reason}
 
 
 M = TypeVar("M", bound=BaseModel)

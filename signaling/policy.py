@@ -20,6 +20,9 @@ The protocol, in full::
                         text: str, client_msg_id: str) -> ChatResult | Denied
         def record_quality(self, principal: Principal, session_id: str,
                            sample: Mapping[str, float | int]) -> Denied | None
+        def record_media_mode(self, principal: Principal, session_id: str,
+                              audio_only: bool, reason: str,
+                              sample: Mapping[str, float | int]) -> Denied | None
         def end_session(self, principal: Principal, session_id: str)
             -> Mapping[str, str] | Denied
         def ice_servers(self, principal: Principal) -> list[dict[str, Any]]
@@ -40,13 +43,20 @@ Rules an implementation must keep:
 - Contexts: ``identify``, ``is_active``, ``check_credential``, ``can_join``,
   ``chat_history``, ``ice_servers``, ``mark_live`` and ``end_session`` (the
   ``connect``, ``join`` and ``end`` events) run in a request context built from the socket's
-  handshake; ``record_chat`` and ``record_quality`` run in an application
-  context only, and ``allows`` may run with no Flask context at all (it is
-  asked on every event, ``signal`` included).
-- ``record_chat`` and ``record_quality`` check that the account is still
-  active, in the same transaction as the write, and answer
+  handshake; ``record_chat``, ``record_quality`` and ``record_media_mode`` run
+  in an application context only, and ``allows`` may run with no Flask context
+  at all (it is asked on every event, ``signal`` included).
+- ``record_chat``, ``record_quality`` and ``record_media_mode`` check that the
+  account is still active, in the same transaction as the write, and answer
   ``Denied("unauthenticated")`` if not (signaling then closes the user's
-  sockets); for ``record_quality``, ``None`` means stored.
+  sockets); for ``record_quality`` and ``record_media_mode``, ``None`` means
+  stored.
+- ``record_media_mode`` stores a switch of the call to audio only
+  (``audio_only`` true) or back, ``reason`` ``"low_bandwidth"`` (the page
+  offered it, the person accepted) or ``"user"``, with the connection's
+  numbers at that moment (``rtt_ms``, ``jitter_ms``, ``packet_loss_pct``,
+  ``bitrate_kbps``), beside the quality samples; signaling relays it only once
+  it is stored.
 - ``can_join`` answers ``Denied("not_found")`` both for unknown sessions and for
   sessions the caller is not a participant of (never leak existence), and
   ``Denied("session_closed")`` for ended or cancelled sessions.
@@ -171,6 +181,18 @@ class Policy(Protocol):
         sample: Mapping[str, float | int],
     ) -> Denied | None:
         """Store one quality sample if the account is active (else ``Denied``)."""
+        ...
+
+    def record_media_mode(
+        self,
+        principal: Principal,
+        session_id: str,
+        audio_only: bool,
+        reason: str,
+        sample: Mapping[str, float | int],
+    ) -> Denied | None:
+        """Store a switch to audio only (or back) with the connection's numbers
+        at that moment, if the account is active (else ``Denied``)."""
         ...
 
     def end_session(

@@ -24,11 +24,14 @@ class Limit:
 
 
 # signal/chat/quality are the contract's numbers; join/end/leave protect the
-# database from a client that loops on them.
+# database from a client that loops on them; media_mode (a person's switch to
+# audio only and back, a few a call) gets quality's numbers: it is a row beside
+# the samples.
 LIMITS: Mapping[str, Limit] = {
     "signal": Limit(rate=50, burst=100),
     "chat": Limit(rate=5, burst=20),
     "quality": Limit(rate=1, burst=5),
+    "media_mode": Limit(rate=1, burst=5),
     "join": Limit(rate=2, burst=10),
     "leave": Limit(rate=2, burst=10),
     "end": Limit(rate=2, burst=10),
