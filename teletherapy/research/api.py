@@ -49,6 +49,7 @@ def pair_out(r: PairRow) -> dict[str, Any]:
             "rtt_ms_median": r.rtt_ms,
             "packet_loss_pct_mean": r.packet_loss_pct,
             "samples": r.quality_samples,
+            "audio_only_switches": r.audio_only_switches,
         },
     }
 

@@ -95,7 +95,19 @@ QUALITY = [
         "both participants; blank when none were recorded (in person, chat).",
     ),
     Column("packet_loss_pct", "number", "Mean packet loss (%) of the same samples."),
-    Column("quality_samples", "integer", "Number of connection-quality samples."),
+    Column(
+        "quality_samples",
+        "integer",
+        "Number of connection-quality samples (sent every 5 s by each participant's "
+        "call page; switches not counted).",
+    ),
+    Column(
+        "audio_only_switches",
+        "integer",
+        "How often a participant switched the call to audio only (switches back to "
+        "video not counted), whether after the page's offer on a weak connection "
+        "or by their own choice; 0 when never, and for chat and in person.",
+    ),
 ]
 
 

@@ -50,7 +50,12 @@ def _ids(r: PairRow) -> list[Any]:
 
 
 def _quality(r: PairRow) -> list[Any]:
-    return [_cell(r.rtt_ms), _cell(r.packet_loss_pct), r.quality_samples]
+    return [
+        _cell(r.rtt_ms),
+        _cell(r.packet_loss_pct),
+        r.quality_samples,
+        r.audio_only_switches,
+    ]
 
 
 def wide_columns(subscales: list[str]) -> list[str]:

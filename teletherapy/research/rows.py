@@ -4,8 +4,9 @@ Only ended sessions where **both** the client and the therapist have an active
 research consent at query time take part, so a withdrawal removes a person from
 every later summary, plot and export. Rows hold pseudonyms (services/pseudonyms.py),
 scores, the therapist's predicted client total (predictions.py), the instrument pair,
-modality, the session's number in its dyad's course and connection quality; never
-names, e-mail addresses, chat or free text. Statistics and plots come from
+modality, the session's number in its dyad's course, connection quality and how
+often the call was switched to audio only; never names, e-mail addresses, chat or
+free text. Statistics and plots come from
 ``ratings`` (imported lazily: pandas, pingouin and statsmodels are slow to import).
 The configuration (instrument pairs, registry) comes in as ``ResearchSettings``.
 """
@@ -62,6 +63,7 @@ class PairRow:
     rtt_ms: float | None = None
     packet_loss_pct: float | None = None
     quality_samples: int = 0
+    audio_only_switches: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -170,29 +172,52 @@ def _number(value: object) -> float | None:
     return float(value) if isinstance(value, int | float) else None
 
 
-def _quality(db: Session, keep: set[str]) -> dict[str, tuple[float, float, int]]:
-    """Per session: median round-trip time, mean packet loss, number of samples."""
+@dataclass(frozen=True)
+class _Quality:
+    rtt_ms: float | None = None
+    packet_loss_pct: float | None = None
+    samples: int = 0
+    audio_only_switches: int = 0
+
+
+def _quality(db: Session, keep: set[str]) -> dict[str, _Quality]:
+    """Per session: median round-trip time, mean packet loss and number of the
+    periodic samples, and the switches to audio only. A switch's row repeats the
+    page's latest numbers, so it stays out of the sample statistics."""
     stmt = (
         select(
             QualitySample.session_id,
             QualitySample.rtt_ms,
             QualitySample.packet_loss_pct,
+            QualitySample.audio_only,
         )
         .join(TherapySession, TherapySession.id == QualitySample.session_id)
         .where(*eligible())
     )
     samples: dict[str, list[tuple[float, float]]] = defaultdict(list)
+    switches: dict[str, int] = defaultdict(int)
     for r in db.execute(stmt):
-        if r.session_id in keep:
+        if r.session_id not in keep:
+            continue
+        if r.audio_only is None:
             samples[r.session_id].append((r.rtt_ms, r.packet_loss_pct))
+        elif r.audio_only:
+            switches[r.session_id] += 1
     return {
-        sid: (
-            statistics.median(v[0] for v in values),
-            statistics.fmean(v[1] for v in values),
-            len(values),
-        )
-        for sid, values in samples.items()
+        sid: _summary(samples.get(sid, []), switches.get(sid, 0))
+        for sid in samples.keys() | switches.keys()
     }
+
+
+def _summary(values: list[tuple[float, float]], switches: int) -> _Quality:
+    if not values:
+        return _Quality(audio_only_switches=switches)
+    return _Quality(
+        statistics.median(v[0] for v in values),
+        statistics.fmean(v[1] for v in values),
+        len(values),
+        switches,
+    )
 
 
 def pair_rows(
@@ -234,8 +259,9 @@ def pair_rows(
                 t.meta_answers,
             ),
         )
-        if sid in quality:
-            row.rtt_ms, row.packet_loss_pct, row.quality_samples = quality[sid]
+        q = quality.get(sid, _Quality())
+        row.rtt_ms, row.packet_loss_pct = q.rtt_ms, q.packet_loss_pct
+        row.quality_samples, row.audio_only_switches = q.samples, q.audio_only_switches
         if filters.therapist is None or row.therapist_pid == filters.therapist:
             rows.append(row)
     rows.sort(key=lambda r: (r.dyad_pid, r.session_number))
