@@ -6,15 +6,17 @@ reschedule raises ``TherapySession.calendar_sequence`` and sends REQUEST again
 with the new time, a cancellation raises it once more and sends
 ``METHOD:CANCEL``. Times are in UTC. The summary names only the other person:
 no modality, nothing clinical. The caller passes the absolute join link and the
-UID's domain (the host of PUBLIC_URL), so nothing here needs Flask.
+UID's domain (the host of PUBLIC_URL), so nothing here needs Flask. icalendar is
+imported when a file is written, not when the app starts.
 """
 
 from datetime import UTC, datetime, timedelta
-from typing import Literal
-
-from icalendar import Calendar, Event, vCalAddress, vText
+from typing import TYPE_CHECKING, Literal
 
 from ..models import TherapySession, User
+
+if TYPE_CHECKING:
+    from icalendar import vCalAddress
 
 Method = Literal["REQUEST", "CANCEL"]
 PRODID = "-//Teletherapy//Session calendar//EN"
@@ -35,7 +37,9 @@ def summary_for(session: TherapySession, recipient: User | None = None) -> str:
     return f"Session with {other.display_name}"
 
 
-def _address(user: User, role: str) -> vCalAddress:
+def _address(user: User, role: str) -> "vCalAddress":
+    from icalendar import vCalAddress, vText
+
     address = vCalAddress(f"mailto:{user.email}")
     address.params["CN"] = vText(user.display_name)
     address.params["ROLE"] = vText(role)
@@ -52,6 +56,8 @@ def ics(
     now: datetime | None = None,
 ) -> str:
     """The calendar file's text (CRLF lines, as RFC 5545 wants)."""
+    from icalendar import Calendar, Event, vText
+
     start = session.scheduled_start.astimezone(UTC)
     cal = Calendar()
     cal.add("prodid", PRODID)

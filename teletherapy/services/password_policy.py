@@ -6,9 +6,10 @@ that zxcvbn, a maintained strength estimator with the common-password lists of
 real breaches, scores below 3 (fewer than 10^8 guesses): common passwords and
 their variants, repeats ("passwordpassword"), keyboard walks, and passwords made
 of the person's own name or e-mail address.
-"""
 
-from zxcvbn import zxcvbn
+zxcvbn is imported where a password is judged: its word lists take a noticeable
+part of every command's start-up, and most commands never judge a password.
+"""
 
 from .errors import Invalid
 
@@ -33,6 +34,8 @@ def problem(password: str, *, user_inputs: tuple[str, ...] = ()) -> str | None:
         return f"must be at most {MAX_LENGTH} characters"
     if not password.strip():
         return "must not be only spaces"
+    from zxcvbn import zxcvbn
+
     inputs = [part for text in user_inputs for part in _words(text)]
     result = zxcvbn(password[:ESTIMATOR_MAX], user_inputs=inputs)
     if result["score"] < MIN_SCORE:

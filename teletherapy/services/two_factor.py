@@ -10,6 +10,7 @@ the phone; each works once and only their SHA-256 is stored.
 
 Audit rows (actions ``2fa.*``) name the person and the outcome, never a secret or a
 code. No Flask here: callers pass the clock-free inputs and their origin.
+pyotp and segno are imported by the functions that use them, not at start-up.
 """
 
 import hashlib
@@ -19,8 +20,6 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-import pyotp
-import segno
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
@@ -43,11 +42,15 @@ _GROUPS, _GROUP_LEN = 3, 4
 
 def new_secret() -> str:
     """A fresh base32 secret (160 bits, as RFC 4226 recommends)."""
+    import pyotp
+
     return pyotp.random_base32()
 
 
 def provisioning_uri(secret: str, email: str) -> str:
     """The otpauth:// address an authenticator app reads from the QR code."""
+    import pyotp
+
     return pyotp.TOTP(secret, interval=INTERVAL).provisioning_uri(
         name=email, issuer_name=ISSUER
     )
@@ -55,6 +58,8 @@ def provisioning_uri(secret: str, email: str) -> str:
 
 def qr_svg(uri: str) -> str:
     """The QR code of ``uri`` as an inline <svg> element (no image request, no script)."""
+    import segno
+
     svg: str = segno.make(uri, error="m").svg_inline(
         scale=5, border=4, dark="#000", light="#fff", svgclass="qr-code"
     )
@@ -83,6 +88,8 @@ def _matching_step(secret: str, code: str, now: float | None = None) -> int | No
     """The step within WINDOW of now whose code is ``code``, latest first."""
     if not looks_like_totp(code):
         return None
+    import pyotp
+
     compact = _normalize(code)
     totp = pyotp.TOTP(secret, interval=INTERVAL)
     here = current_step(now)
