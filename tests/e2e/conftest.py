@@ -1,16 +1,22 @@
 """A real server in its own process (gevent, as in production) for browsers and peers."""
 
+import json
 import os
+import select
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
+import threading
 import time
 import uuid
+import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import IO
 
 import pytest
 import requests
@@ -41,6 +47,83 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+class WarmCli:
+    """``teletherapy`` commands run by one ``python -m tests.e2e.seed`` process
+    (tests/e2e/seed.py): the console script's own commands in the server's
+    environment, without a Python and app start-up (about two seconds) for each."""
+
+    def __init__(self, env: dict[str, str]) -> None:
+        self.key = _settings(env)
+        self._lock = threading.Lock()
+        self._log = tempfile.TemporaryFile()  # noqa: SIM115 (closed with the process)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "tests.e2e.seed"],
+            env=env,
+            cwd=ROOT,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self._log,
+            text=True,
+        )
+        # also when its server is never stopped: at garbage collection or exit
+        self._finalizer = weakref.finalize(self, _close_warm_cli, self.proc, self._log)
+
+    def run(self, *args: str, stdin: str | None = None, timeout: float = 120) -> str:
+        """The command's output; RuntimeError as from LiveServer.cli when it fails."""
+        assert self.proc.stdin and self.proc.stdout
+        with self._lock:
+            try:
+                self.proc.stdin.write(
+                    json.dumps({"args": list(args), "stdin": stdin}) + "\n"
+                )
+                self.proc.stdin.flush()
+            except BrokenPipeError:
+                pass  # it ended: reported below with its log
+            ready, _, _ = select.select([self.proc.stdout], [], [], timeout)
+            line = self.proc.stdout.readline() if ready else ""
+        if not line:
+            self.close()
+            raise RuntimeError(
+                f"teletherapy {' '.join(args)}: the seeding process gave no answer "
+                f"(exit {self.proc.returncode}): {self._tail()}"
+            )
+        reply = json.loads(line)
+        if reply["code"] != 0:
+            raise RuntimeError(
+                f"teletherapy {' '.join(args)} failed: {reply['stderr'][-2000:]}"
+            )
+        return str(reply["stdout"])
+
+    def _tail(self) -> str:
+        self._log.seek(0)
+        return self._log.read()[-3000:].decode(errors="replace")
+
+    def close(self) -> None:
+        self._finalizer()
+
+
+def _settings(env: dict[str, str]) -> dict[str, str]:
+    """The environment a command sees, less what pytest changes for every test."""
+    return {k: v for k, v in env.items() if k != "PYTEST_CURRENT_TEST"}
+
+
+def _close_warm_cli(proc: subprocess.Popen[str], log: IO[bytes]) -> None:
+    """End a seeding process: it leaves when its standard input closes."""
+    try:
+        if proc.stdin:
+            proc.stdin.close()
+    except BrokenPipeError:
+        pass
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=10)
+    if proc.stdout:
+        proc.stdout.close()
+    log.close()
+
+
 @dataclass
 class LiveServer:
     """One `teletherapy serve` process; several may share a database and Redis."""
@@ -49,8 +132,9 @@ class LiveServer:
     port: int = field(default_factory=free_port)
     redis_url: str = ""
     extra_env: dict[str, str] = field(default_factory=dict)
-    proc: subprocess.Popen | None = None
+    proc: subprocess.Popen[bytes] | None = None
     log_path: Path | None = None
+    _warm: WarmCli | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def url(self) -> str:
@@ -89,6 +173,17 @@ class LiveServer:
             )
         return out.stdout
 
+    def _warm_cli(self) -> WarmCli:
+        """This server's warm command line (tests/e2e/seed.py), started on first use
+        and again if the server's environment changed since or it ended."""
+        env = self.env()
+        warm = self._warm
+        if warm is None or warm.key != _settings(env) or warm.proc.poll() is not None:
+            if warm is not None:
+                warm.close()
+            self._warm = warm = WarmCli(env)
+        return warm
+
     def serve_args(self) -> list[str]:
         return ["serve", "--port", str(self.port)]
 
@@ -122,6 +217,9 @@ class LiveServer:
         raise RuntimeError("server did not answer /healthz within 30 s")
 
     def stop(self, sig: int = signal.SIGTERM) -> None:
+        if self._warm is not None:
+            self._warm.close()
+            self._warm = None
         if self.proc and self.proc.poll() is None:
             os.killpg(self.proc.pid, sig)
             try:
@@ -170,9 +268,17 @@ class World:
         return r.json()  # type: ignore[no-any-return]
 
 
+def upgrade_database(server: LiveServer) -> None:
+    """`teletherapy db upgrade` for ``server`` in the warm process that then seeds its
+    users (make_user, make_world): one Python and app start-up instead of two."""
+    server._warm_cli().run("db", "upgrade")
+
+
 def make_user(server: LiveServer, role: str) -> dict[str, str]:
+    """A new account made by `teletherapy users create` (run by the server's warm
+    command line, tests/e2e/seed.py)."""
     email = f"{role}-{uuid.uuid4().hex[:8]}@example.org"
-    out = server.cli(
+    out = server._warm_cli().run(
         "users",
         "create",
         "--role",
@@ -188,8 +294,10 @@ def make_user(server: LiveServer, role: str) -> dict[str, str]:
 
 
 def make_world(server: LiveServer) -> World:
+    """A therapist and a client in one caseload, made with `teletherapy users create`
+    and `caseload add` in one warm process, with their API tokens from the server."""
     therapist, client = make_user(server, "therapist"), make_user(server, "client")
-    server.cli(
+    server._warm_cli().run(
         "caseload",
         "add",
         "--therapist",
@@ -206,7 +314,7 @@ def make_world(server: LiveServer) -> World:
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     tmp = tmp_path_factory.mktemp("live")
     server = LiveServer(database_url=f"sqlite:///{tmp}/e2e.sqlite")
-    server.cli("db", "upgrade")
+    upgrade_database(server)
     server.start(tmp)
     yield server
     server.stop()
@@ -259,7 +367,7 @@ def mail_server(
         "TELETHERAPY_PUBLIC_URL": server.url,
         "TELETHERAPY_MAIL_IN_BACKGROUND": "true",
     }
-    server.cli("db", "upgrade")
+    upgrade_database(server)
     server.start(tmp)
     yield server
     server.stop()
