@@ -97,6 +97,7 @@ def test_pairs_rows_have_the_contract_shape(client, data, researcher):
         "rtt_ms_median": 60.0,
         "packet_loss_pct_mean": 0.5,
         "samples": 1,
+        "audio_only_switches": 0,
     }
 
 

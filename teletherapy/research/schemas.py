@@ -34,6 +34,7 @@ class QualityOut(BaseModel):
     rtt_ms_median: float | None
     packet_loss_pct_mean: float | None
     samples: int
+    audio_only_switches: int
 
 
 class PairOut(BaseModel):
