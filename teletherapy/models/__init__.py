@@ -10,6 +10,7 @@ from .account import (
 from .audit import AuditEvent
 from .base import Base, new_id, utcnow
 from .login import LoginThrottle
+from .outcome import MAX_EVERY_N, OutcomeResponse, OutcomeSettings
 from .rating import PERSPECTIVES, Rating
 from .session import (
     MODALITIES,
@@ -24,6 +25,7 @@ from .user import ROLES, ApiToken, CaseloadAssignment, ResearchConsent, User
 
 __all__ = [
     "MAIL_STATUSES",
+    "MAX_EVERY_N",
     "MODALITIES",
     "PERSPECTIVES",
     "ROLES",
@@ -36,6 +38,8 @@ __all__ = [
     "Invitation",
     "LoginThrottle",
     "Modality",
+    "OutcomeResponse",
+    "OutcomeSettings",
     "OutgoingMail",
     "PasswordReset",
     "QualitySample",
