@@ -1,12 +1,20 @@
-"""Run Alembic from the app's configuration (no alembic.ini needed)."""
+"""Run Alembic from the app's configuration (no alembic.ini needed).
 
-from alembic import command
-from alembic.config import Config
+Alembic is imported when a migration runs: every other command and the server
+would otherwise import it at start-up for nothing (about 80 ms).
+"""
+
+from typing import TYPE_CHECKING
 
 from ..paths import MIGRATIONS
 
+if TYPE_CHECKING:
+    from alembic.config import Config
 
-def alembic_config(url: str) -> Config:
+
+def alembic_config(url: str) -> "Config":
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
@@ -14,8 +22,12 @@ def alembic_config(url: str) -> Config:
 
 
 def upgrade(url: str, revision: str = "head") -> None:
+    from alembic import command
+
     command.upgrade(alembic_config(url), revision)
 
 
 def downgrade(url: str, revision: str = "base") -> None:
+    from alembic import command
+
     command.downgrade(alembic_config(url), revision)
