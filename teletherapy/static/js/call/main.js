@@ -235,7 +235,8 @@ function onPeerState() {
     clearHelp();
     setStatus("Connected", "connected");
   } else if (state === "disconnected" || state === "failed") {
-    setStatus("Reconnecting…", "reconnecting");
+    // "Reconnecting…" only for a call that had media; a first attempt is still trying
+    setStatus(wasConnected ? "Reconnecting…" : "Still trying to connect…", "reconnecting");
     if (!helpTimer) armHelp();
   } else if (state === "connecting" || state === "new") setStatus("Connecting…", "connecting");
   root.dataset.pcState = state;
