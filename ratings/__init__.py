@@ -18,7 +18,16 @@ from .instruments import (
     parse_instrument,
     read_items_file,
 )
-from .scoring import WHOLE_ANSWERS, Scores, ScoringError, score, validate_answers
+from .scoring import (
+    WHOLE_ANSWERS,
+    OutcomeScore,
+    Scores,
+    ScoringError,
+    band_of,
+    score,
+    score_outcome,
+    validate_answers,
+)
 
 __all__ = [
     "WHOLE_ANSWERS",
@@ -26,11 +35,13 @@ __all__ = [
     "InstrumentError",
     "InstrumentNotFound",
     "Item",
+    "OutcomeScore",
     "Registry",
     "Scale",
     "Scores",
     "ScoringError",
     "Subscale",
+    "band_of",
     "complete_template",
     "dump_instrument",
     "load_directory",
@@ -38,5 +49,6 @@ __all__ = [
     "parse_instrument",
     "read_items_file",
     "score",
+    "score_outcome",
     "validate_answers",
 ]

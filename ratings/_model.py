@@ -7,11 +7,16 @@ from dataclasses import dataclass, field
 from typing import Final, Literal
 
 Perspective = Literal["client", "therapist"]
-Kind = Literal["instrument", "template", "meta_perception"]
+Kind = Literal["instrument", "template", "meta_perception", "outcome"]
 Scoring = Literal["sum", "mean"]
 
 PERSPECTIVES: Final[tuple[Perspective, ...]] = ("client", "therapist")
-KINDS: Final[tuple[Kind, ...]] = ("instrument", "template", "meta_perception")
+KINDS: Final[tuple[Kind, ...]] = (
+    "instrument",
+    "template",
+    "meta_perception",
+    "outcome",
+)
 SCORINGS: Final[tuple[Scoring, ...]] = ("sum", "mean")
 
 
@@ -75,6 +80,27 @@ class Item:
 
 
 @dataclass(frozen=True)
+class Band:
+    """A severity band of an outcome measure's total: ``min``..``max`` inclusive."""
+
+    id: str
+    label: str
+    min: int
+    max: int
+
+
+@dataclass(frozen=True)
+class FlagRule:
+    """A safety rule of an outcome measure: raised when ``item``'s answer is above
+    ``above`` (PHQ-9: item 9, thoughts of self-harm, above 0)."""
+
+    id: str
+    item: str
+    above: int
+    label: str
+
+
+@dataclass(frozen=True)
 class Instrument:
     """One validated form: a showable instrument, a text-less template or a
     meta-perception set. ``source`` is where it was read from (for messages)."""
@@ -93,6 +119,10 @@ class Instrument:
     items: tuple[Item, ...]
     pair: str | None = None
     notes: str = ""
+    # Kind "outcome" only: the question stem, the severity bands, the safety rules
+    instructions: str = ""
+    bands: tuple[Band, ...] = ()
+    flags: tuple[FlagRule, ...] = ()
     source: str = field(default="", compare=False)
 
     @property

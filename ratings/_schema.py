@@ -37,6 +37,13 @@ from ._model import (
     Scoring,
     Subscale,
 )
+from ._outcome import (
+    OUTCOME_ONLY,
+    check_outcome_items,
+    check_outcome_kind,
+    outcome_bands,
+    outcome_flags,
+)
 
 TOP_REQUIRED: Final = (
     "id",
@@ -51,7 +58,7 @@ TOP_REQUIRED: Final = (
     "subscales",
     "items",
 )
-TOP_OPTIONAL: Final = ("pair", "missing", "notes")
+TOP_OPTIONAL: Final = ("pair", "missing", "notes", *OUTCOME_ONLY)
 ITEM_REQUIRED: Final = ("id", "subscale")
 ITEM_OPTIONAL: Final = ("text", "reversed", "optional", "min", "max", "anchors")
 
@@ -79,6 +86,7 @@ def _instrument(data: Table) -> Instrument:
     if not _VERSION.match(version):
         raise Invalid(f"'version' must look like '1.0' (got {show(version)})")
     kind = cast(Kind, get_choice(data, "kind", KINDS, None))
+    check_outcome_kind(data, kind)
     perspective = cast(Perspective, get_choice(data, "perspective", PERSPECTIVES, None))
     scoring = cast(Scoring, get_choice(data, "scoring", SCORINGS, None))
     title = get_str(data, "title", None)
@@ -93,6 +101,8 @@ def _instrument(data: Table) -> Instrument:
     for sub in subscales:
         if not any(item.subscale == sub.id for item in items):
             raise Invalid("has no items", f"subscale {sub.id!r}")
+    if kind == "outcome":
+        check_outcome_items(items, missing)
     return Instrument(
         id=instrument_id,
         version=version,
@@ -108,12 +118,15 @@ def _instrument(data: Table) -> Instrument:
         items=items,
         pair=pair,
         notes=notes,
+        instructions=get_str(data, "instructions", None, default="", allow_empty=True),
+        bands=outcome_bands(data, items) if kind == "outcome" else (),
+        flags=outcome_flags(data, items) if kind == "outcome" else (),
     )
 
 
 def _pair(data: Table, kind: str, instrument_id: str) -> str | None:
     if "pair" not in data:
-        if kind == "meta_perception":
+        if kind in ("meta_perception", "outcome"):
             return None
         raise Invalid(f"missing required key 'pair' (required for kind {kind!r})")
     pair = get_ident(data, "pair", None)

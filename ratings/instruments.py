@@ -11,6 +11,8 @@ from dataclasses import replace
 from pathlib import Path
 
 from ._model import (
+    Band,
+    FlagRule,
     Instrument,
     InstrumentError,
     InstrumentNotFound,
@@ -26,6 +28,8 @@ from ._templates import complete_template, read_items_file
 from ._toml import dump_instrument
 
 __all__ = [
+    "Band",
+    "FlagRule",
     "Instrument",
     "InstrumentError",
     "InstrumentNotFound",
@@ -144,6 +148,11 @@ class Registry:
         if not versions:
             raise InstrumentNotFound(f"no instrument {instrument_id!r}")
         return versions[-1]
+
+    def outcomes(self) -> list[Instrument]:
+        """The latest version of every outcome measure (kind "outcome"), by id."""
+        ids = sorted({i.id for i in self if i.kind == "outcome"})
+        return [self.latest(i) for i in ids]
 
     def pair_of(self, instrument: Instrument) -> Instrument | None:
         """The latest version of the form paired with ``instrument``, or None."""

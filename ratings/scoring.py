@@ -21,6 +21,10 @@ Scoring rules and their sources:
   subscale has no score, and neither has the total.
 
 Arithmetic is exact (fractions) and rounded once, to a float, at the end.
+
+Outcome measures (kind ``"outcome"``: PHQ-9, Kroenke, Spitzer & Williams 2001;
+GAD-7, Spitzer et al. 2006) are scored by ``score_outcome``: the integer sum of
+complete answers, the severity band it falls in, and the safety flags raised.
 """
 
 from __future__ import annotations
@@ -29,10 +33,20 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
+from typing import cast
 
-from ._model import Instrument, Item
+from ._model import Band, Instrument, Item
 
-__all__ = ["WHOLE_ANSWERS", "Scores", "ScoringError", "score", "validate_answers"]
+__all__ = [
+    "WHOLE_ANSWERS",
+    "OutcomeScore",
+    "Scores",
+    "ScoringError",
+    "band_of",
+    "score",
+    "score_outcome",
+    "validate_answers",
+]
 
 WHOLE_ANSWERS = ""
 """The key ``validate_answers`` uses for a problem with the answers object itself."""
@@ -111,6 +125,44 @@ def score(instrument: Instrument, answers: Mapping[str, int | None]) -> Scores:
         subscales={key: _subscale(instrument, part) for key, part in parts.items()},
         prorated=tuple(prorated),
     )
+
+
+@dataclass(frozen=True)
+class OutcomeScore:
+    """An outcome measure's score: the total, its severity band and the ids of the
+    safety flags raised (PHQ-9: ``("self_harm",)`` when item 9 is above 0)."""
+
+    total: int
+    band: Band
+    flags: tuple[str, ...]
+
+
+def score_outcome(instrument: Instrument, answers: object) -> OutcomeScore:
+    """Score a complete outcome questionnaire (kind ``"outcome"``).
+
+    The total is the plain sum of the item answers (PHQ-9 0-27, Kroenke, Spitzer &
+    Williams 2001; GAD-7 0-21, Spitzer et al. 2006), with no prorating: any missing,
+    unknown or out-of-range answer raises ScoringError, as ``validate_answers``
+    words it. The band is the one whose ``min..max`` holds the total.
+    """
+    if instrument.kind != "outcome":
+        raise ValueError(f"{instrument.id} is not an outcome measure")
+    problems = validate_answers(instrument, answers)
+    if problems:
+        raise ScoringError(problems)
+    given = cast(Mapping[str, int], answers)
+    total = sum(given[item.id] for item in instrument.items)
+    flags = tuple(rule.id for rule in instrument.flags if given[rule.item] > rule.above)
+    return OutcomeScore(total, band_of(instrument, total), flags)
+
+
+def band_of(instrument: Instrument, total: int) -> Band:
+    """The severity band of an outcome measure holding ``total``; raises ValueError
+    when none does (a total out of range)."""
+    for band in instrument.bands:
+        if band.min <= total <= band.max:
+            return band
+    raise ValueError(f"{instrument.id}: no band holds the total {total}")
 
 
 def _subscale(
