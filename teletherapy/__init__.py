@@ -54,6 +54,7 @@ def _register_blueprints(app: Flask) -> None:
     from .dashboard import bp as dashboard_bp
     from .extensions import csrf
     from .health import bp as health_bp
+    from .outcomes import bp as outcomes_bp
     from .rating_forms import bp as rating_forms_bp
     from .research.views import bp as research_bp
     from .sessions import bp as sessions_bp
@@ -65,6 +66,7 @@ def _register_blueprints(app: Flask) -> None:
         dashboard_bp,
         sessions_bp,
         rating_forms_bp,
+        outcomes_bp,
         research_bp,
         consent_bp,
         admin_bp,

@@ -95,6 +95,11 @@ ACCESS: dict[str, frozenset[str]] = {
     "research.codebook": RESEARCHER,
     "consent.index": CLINICIANS,
     "consent.update": CLINICIANS,
+    "outcomes.before": CLIENT,
+    "outcomes.submit": CLIENT,
+    "outcomes.client_page": THERAPIST,
+    "outcomes.client_plot": THERAPIST,
+    "outcomes.settings_update": THERAPIST,
 }
 
 

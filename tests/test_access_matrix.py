@@ -84,6 +84,13 @@ SPEC: dict[str, frozenset[str]] = {
     "api.ratings_pending": PAIR,
     "api.consent_detail": PAIR,
     "api.consent_update": PAIR,
+    # outcome questionnaires: the client answers before a session; their therapist
+    # sees the client page and chooses the measures (docs/outcomes.md)
+    "outcomes.before": frozenset({"client"}),
+    "outcomes.submit": frozenset({"client"}),
+    "outcomes.client_page": T,
+    "outcomes.client_plot": T,
+    "outcomes.settings_update": T,
     # researchers: pseudonymous consented data only
     "research.index": R,
     "research.plot": R,
