@@ -14,6 +14,10 @@ the test creates; everything is deleted afterwards, also on failure)::
 A and B each reach every address of the server namespace (a host answers for all its
 own addresses on any interface) but not each other: the server namespace does not
 forward, so the only path between them is the relay.
+
+``relay_only_network(forwarding=True)``, or :func:`set_forwarding` on a network already
+made, turns forwarding on in the server namespace: then A and B reach each other
+directly, routed through it (the relay connect bench's baseline, on the same namespaces).
 """
 
 import os
@@ -81,8 +85,24 @@ class RelayNetwork:
         return [IP, "netns", "exec", namespace]
 
 
+def set_forwarding(net: RelayNetwork, enabled: bool) -> None:
+    """Whether the server namespace forwards between its links (A reaches B directly)."""
+    subprocess.run(
+        [
+            *net.exec(net.server),
+            "sysctl",
+            "-q",
+            "-w",
+            f"net.ipv4.ip_forward={int(enabled)}",
+        ],
+        check=True,
+        capture_output=True,
+        timeout=10,
+    )
+
+
 @contextmanager
-def relay_only_network() -> Iterator[RelayNetwork]:
+def relay_only_network(forwarding: bool = False) -> Iterator[RelayNetwork]:
     why = can_make_namespaces()
     if why:
         pytest.skip(why)
@@ -98,13 +118,8 @@ def relay_only_network() -> Iterator[RelayNetwork]:
         for ns in (net.server, net.peer_a, net.peer_b):
             _ip("netns", "add", ns)
             _ip("-n", ns, "link", "set", "lo", "up")
-        # The server namespace forwards nothing between its links.
-        subprocess.run(
-            [*net.exec(net.server), "sysctl", "-q", "-w", "net.ipv4.ip_forward=0"],
-            check=True,
-            capture_output=True,
-            timeout=10,
-        )
+        # By default the server namespace forwards nothing between its links.
+        set_forwarding(net, forwarding)
         for peer, server_ip, peer_ip, side in (
             (net.peer_a, net.server_for_a, net.a, "a"),
             (net.peer_b, net.server_for_b, net.b, "b"),

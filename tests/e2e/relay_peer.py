@@ -1,4 +1,5 @@
-"""One aiortc participant, run inside a network namespace by tests/e2e/test_turn_relay.py.
+"""One aiortc participant, run inside a network namespace by tests/e2e/test_turn_relay.py
+and bench/relay_connect_bench.py.
 
     python -m tests.e2e.relay_peer BASE_URL TOKEN SESSION_ID (offer|answer) SECONDS [--no-turn]
 
@@ -6,6 +7,13 @@ Joins the session through the app's signaling, builds its RTCPeerConnection from
 ICE servers of the join ack (the TURN credentials the app issues), holds the call for
 SECONDS once connected, and prints one JSON line: whether it connected, the selected
 candidate pair's types, frames received, the TURN user name it was given.
+
+For the bench it also prints ``negotiation_started_at`` (the offerer: just before it
+creates its offer; the answerer: when the offer arrives), ``described_at`` (its offer or
+answer is set locally, candidates gathered, and about to be sent) and ``connected_at``
+(``connectionState`` became ``connected``), all ``time.monotonic()``, one clock for every
+process on the machine whatever its network namespace, and ``negotiation_seconds``,
+from the first to the last.
 """
 
 import asyncio
@@ -23,6 +31,23 @@ from .peers import Peer
 class RelayPeer(Peer):
     use_turn: bool = True
     ice: list[dict[str, Any]] | None = None
+    negotiation_started_at: float | None = None
+    described_at: float | None = None
+
+    async def offer(self) -> None:
+        self.negotiation_started_at = time.monotonic()
+        await super().offer()
+
+    async def send_description(self) -> None:
+        if self.described_at is None:  # its description is made: candidates gathered
+            self.described_at = time.monotonic()
+        await super().send_description()
+
+    async def _on_signal(self, data: dict[str, Any]) -> None:
+        description = data.get("description") or {}
+        if description.get("type") == "offer" and self.negotiation_started_at is None:
+            self.negotiation_started_at = time.monotonic()
+        await super()._on_signal(data)
 
     async def _on_connect(self) -> None:
         ack = await self.sio.call(
@@ -88,9 +113,15 @@ async def main(argv: list[str]) -> dict[str, Any]:
             result["state"] = peer.pc.connectionState
         else:
             result["connected"] = True
-            result["connect_seconds"] = round(
-                (peer.connected_at or time.monotonic()) - started, 3
-            )
+            connected_at = peer.connected_at or time.monotonic()
+            result["connect_seconds"] = round(connected_at - started, 3)
+            result["connected_at"] = connected_at
+            result["negotiation_started_at"] = peer.negotiation_started_at
+            result["described_at"] = peer.described_at
+            if peer.negotiation_started_at is not None:
+                result["negotiation_seconds"] = round(
+                    connected_at - peer.negotiation_started_at, 4
+                )
             await asyncio.sleep(float(seconds))
             result["pair"] = peer.selected_pair()
         result["video_frames"] = peer.video_frames
