@@ -15,7 +15,7 @@ from flask.sessions import SecureCookieSessionInterface
 from playwright.sync_api import Page, WebSocket
 
 from .browser import login
-from .conftest import LiveServer, World
+from .conftest import LiveServer, World, upgrade_database
 
 pytestmark = pytest.mark.e2e
 
@@ -33,7 +33,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         database_url=f"sqlite:///{tmp}/e2e.sqlite",
         extra_env={"TELETHERAPY_SESSION_ABSOLUTE_HOURS": json.dumps(LIMIT_HOURS)},
     )
-    server.cli("db", "upgrade")
+    upgrade_database(server)
     server.start(tmp)
     yield server
     server.stop()

@@ -7,14 +7,14 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from .browser import DIAGNOSTICS, join_both, login, poll
-from .conftest import LiveServer, make_world
+from .conftest import LiveServer, make_world, upgrade_database
 
 pytestmark = pytest.mark.e2e
 
 
 def _server(tmp_path, **env: str) -> LiveServer:  # type: ignore[no-untyped-def]
     server = LiveServer(database_url=f"sqlite:///{tmp_path}/s.sqlite", extra_env=env)
-    server.cli("db", "upgrade")
+    upgrade_database(server)
     return server.start(tmp_path)
 
 

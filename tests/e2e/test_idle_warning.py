@@ -16,7 +16,7 @@ from flask.sessions import SecureCookieSessionInterface
 from playwright.sync_api import Page
 
 from .browser import console_tail, join_both, login
-from .conftest import LiveServer, World, make_user, make_world
+from .conftest import LiveServer, World, make_user, make_world, upgrade_database
 from .served import keep_screenshot
 
 pytestmark = pytest.mark.e2e
@@ -38,7 +38,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
             "TELETHERAPY_SESSION_IDLE_WARNING_SECONDS": json.dumps(WARNING),
         },
     )
-    server.cli("db", "upgrade")
+    upgrade_database(server)
     server.start(tmp)
     yield server
     server.stop()
@@ -252,7 +252,7 @@ def test_the_absolute_limit_first_ends_without_a_stay_button(browser, tmp_path):
             "TELETHERAPY_SESSION_ABSOLUTE_HOURS": json.dumps(0.003),  # 10 s
         },
     )
-    server.cli("db", "upgrade")
+    upgrade_database(server)
     server.start(tmp_path)
     try:
         user = make_user(server, "client")

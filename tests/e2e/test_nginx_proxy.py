@@ -40,7 +40,7 @@ from teletherapy.models import AuditEvent
 from teletherapy.models.login import LoginThrottle
 from teletherapy.tls import self_signed
 
-from .conftest import ROOT, LiveServer, free_port, make_world
+from .conftest import ROOT, LiveServer, free_port, make_world, upgrade_database
 from .peers import wait_for
 from .test_aiortc_call import call, check_media_and_data
 from .test_two_processes import postgres_database  # noqa: F401  # a fresh database
@@ -195,7 +195,7 @@ def deployment(postgres_database: str, tmp_path: Path) -> Iterator[Deployment]: 
     nginx = Nginx(tmp_path / "nginx", block, http_port, https_port)
     nginx.home.mkdir()
     try:
-        a.cli("db", "upgrade")
+        upgrade_database(a)
         a.start(tmp_path)
         b.start(tmp_path)
         nginx.start()

@@ -13,7 +13,7 @@ import socketio
 
 from ..smtp import SmtpServer, start_smtp
 from .browser import login
-from .conftest import LiveServer, make_world
+from .conftest import LiveServer, make_world, upgrade_database
 from .test_security_live import web_login
 
 pytestmark = pytest.mark.e2e
@@ -39,7 +39,7 @@ def mail_server(
     server.extra_env.update(
         TELETHERAPY_SMTP_URL=smtp.url, TELETHERAPY_PUBLIC_URL=server.url
     )
-    server.cli("db", "upgrade")
+    upgrade_database(server)
     server.start(tmp)
     yield server
     server.stop()

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from .conftest import LiveServer, make_world
+from .conftest import LiveServer, make_world, upgrade_database
 from .peers import Peer, wait_for
 from .test_aiortc_call import call
 
@@ -93,7 +93,7 @@ def test_second_connection_replaces_the_first_without_a_ghost(live_server, world
 
 def test_server_restart_mid_call(tmp_path):
     server = LiveServer(database_url=f"sqlite:///{tmp_path}/restart.sqlite")
-    server.cli("db", "upgrade")
+    upgrade_database(server)
     server.start(tmp_path)
     world = make_world(server)
 

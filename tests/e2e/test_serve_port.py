@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import Page
 
 from .browser import DIAGNOSTICS, login, poll
-from .conftest import World, make_world
+from .conftest import World, make_world, upgrade_database
 from .served import PlainServer, keep_screenshot
 
 pytestmark = pytest.mark.e2e
@@ -19,7 +19,7 @@ def _serve(tmp_path_factory, **extra_env: str) -> Iterator[PlainServer]:  # type
     server = PlainServer(
         database_url=f"sqlite:///{tmp}/plain.sqlite", extra_env=extra_env
     )
-    server.cli("db", "upgrade")
+    upgrade_database(server)
     server.start(tmp)
     yield server
     server.stop()

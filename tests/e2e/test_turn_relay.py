@@ -22,7 +22,7 @@ from aioice.stun import TransactionFailed
 
 from teletherapy.services.ice import ice_servers
 
-from .conftest import ROOT, World, free_port, make_world
+from .conftest import ROOT, World, free_port, make_world, upgrade_database
 from .netns import RelayNetwork, relay_only_network
 from .relay import SECRET, Coturn, NamespacedServer
 
@@ -46,7 +46,7 @@ def relay_world(
         )
         server.net = net
         try:
-            server.cli("db", "upgrade")
+            upgrade_database(server)
             server.start(tmp)
             yield net, coturn, make_world(server)
         finally:

@@ -10,7 +10,7 @@ import pyotp
 import pytest
 
 from .browser import login
-from .conftest import LiveServer, make_user
+from .conftest import LiveServer, make_user, upgrade_database
 from .served import keep_screenshot
 
 pytestmark = pytest.mark.e2e
@@ -22,7 +22,7 @@ def server(tmp_path):  # type: ignore[no-untyped-def]
         database_url=f"sqlite:///{tmp_path}/2fa.sqlite",
         extra_env={"TELETHERAPY_REQUIRE_2FA_ROLES": '["therapist"]'},
     )
-    server.cli("db", "upgrade")
+    upgrade_database(server)
     server.start(tmp_path)
     yield server
     server.stop()

@@ -10,7 +10,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from ..conftest import PG_ADMIN_URL
-from .conftest import LiveServer, make_world
+from .conftest import LiveServer, make_world, upgrade_database
 from .test_aiortc_call import call, check_media_and_data
 
 pytestmark = pytest.mark.e2e
@@ -37,7 +37,7 @@ def two_servers(postgres_database, tmp_path):  # type: ignore[no-untyped-def]
     env = {"TELETHERAPY_SIGNALING_PRESENCE_PREFIX": prefix}
     a = LiveServer(database_url=postgres_database, redis_url=REDIS_URL, extra_env=env)
     b = LiveServer(database_url=postgres_database, redis_url=REDIS_URL, extra_env=env)
-    a.cli("db", "upgrade")
+    upgrade_database(a)
     a.start(tmp_path)
     b.start(tmp_path)
     yield a, b
