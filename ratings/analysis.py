@@ -38,6 +38,7 @@ from ._stats_common import (
 from ._stats_models import multilevel, response_surface
 from ._stats_nested import RULE as HEADLINE_RULE
 from ._stats_nested import headline
+from ._stats_outcome import QUICK_MAX_PAIRS, outcome_block
 from ._stats_paired import (
     cohens_d_av,
     cohens_d_z,
@@ -127,6 +128,7 @@ EXTRAS = (
     "ruptures",
     "meta_perception",
     "quality",
+    "outcome",
 )
 
 
@@ -373,7 +375,18 @@ def _block(frame: pd.DataFrame, options: _Options) -> Json:
     attempt(summary, "ruptures", None, _on(dyadic.ruptures, frame, **options.rupture))
     attempt(summary, "meta_perception", None, _on(dyadic.meta_perception, frame))
     attempt(summary, "quality", None, lambda _: dyadic.quality(frame))
+    _outcome(summary, frame, options)
     return summary
+
+
+def _outcome(summary: Json, frame: pd.DataFrame, options: _Options) -> None:
+    """The ``outcome`` block (ratings._stats_outcome): null with a reason without outcomes."""
+    if "outcome" not in frame:
+        summary["outcome"] = None
+        summary["reasons"]["outcome"] = "no outcome column"
+        return
+    limit = None if options.include_multilevel else QUICK_MAX_PAIRS
+    attempt(summary, "outcome", None, lambda _: outcome_block(frame, max_pairs=limit))
 
 
 def _instruments(frame: pd.DataFrame) -> list[str]:

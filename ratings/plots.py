@@ -24,6 +24,8 @@ from ._stats_agreement import bland_altman
 from ._stats_common import Unsupported
 
 KINDS = ("scatter", "bland_altman", "trajectories", "modality")
+#: drawn when the pairs have an outcome column (write_plots) or on request (figure)
+OUTCOME_KIND = "outcome"
 CLIENT, THERAPIST = (
     "#0072B2",
     "#D55E00",
@@ -199,18 +201,74 @@ def modality_figure(df: pd.DataFrame, summary: Summary | None = None) -> Figure:
     return fig
 
 
+def outcome_figure(df: pd.DataFrame, summary: Summary | None = None) -> Figure:
+    """The within-dyad relation of the discrepancy to the next session's outcome.
+
+    x: the session's gap (client - therapist) minus the dyad's own average gap; y: the next
+    outcome with the model's other terms (dyad level, current outcome, session number)
+    removed (partial residual = b_w x + residual). The line is the within-dyad slope b_w of
+    ratings._stats_outcome's model, the band its 95% CI. ``summary`` is not needed: the
+    figure fits the same model on ``df``.
+    """
+    from ._stats_outcome import within_relation
+
+    title = "Alliance gap and the next outcome, within dyads"
+    try:
+        data, fit = within_relation(df)
+    except Unsupported as exc:
+        return _message(f"{title} ({_n(df)})", f"No outcome analysis: {exc}.")
+    n = f"n = {len(data)} lagged pairs, {data['dyad_id'].nunique()} dyads"
+    fig, ax = _figure(f"{title} ({n})")
+    ax.scatter(
+        fit.within,
+        fit.partial,
+        s=_size(len(data)),
+        alpha=0.5,
+        color=CLIENT,
+        rasterized=len(data) > RASTERIZE_ABOVE,
+    )
+    effect = fit.effects["within"]
+    slope, (low, high) = effect["estimate"], effect["ci95"]
+    x = np.linspace(float(fit.within.min()), float(fit.within.max()), 50)
+    ax.fill_between(x, x * low, x * high, color=THERAPIST, alpha=0.15, lw=0)
+    ax.plot(
+        x,
+        x * slope,
+        color=THERAPIST,
+        lw=2,
+        label=f"slope {slope:.2f} (95% CI {low:.2f} to {high:.2f})",
+    )
+    ax.axhline(0, color="grey", lw=0.8, ls=":")
+    ax.axvline(0, color="grey", lw=0.8, ls=":")
+    ax.set(
+        xlabel="Gap (client − therapist) minus the dyad's own average gap (within-dyad)",
+        ylabel="Next outcome, other terms removed (partial residual)",
+    )
+    ax.legend(loc="upper right", fontsize=9, title="band: 95% CI", title_fontsize=8)
+    ax.text(
+        0.02,
+        0.02,
+        "right of 0: the client rated the alliance higher, relative to the therapist,\n"
+        "than usual in this dyad; a falling line: lower outcome scores followed",
+        transform=ax.transAxes,
+        fontsize=8,
+    )
+    return fig
+
+
 BUILDERS: dict[str, Callable[..., Figure]] = {
     "scatter": scatter_figure,
     "bland_altman": bland_altman_figure,
     "trajectories": trajectories_figure,
     "modality": modality_figure,
+    OUTCOME_KIND: outcome_figure,
 }
 
 
 def figure(kind: str, df: pd.DataFrame, summary: Summary | None = None) -> Figure:
-    """The figure of one kind (see KINDS)."""
+    """The figure of one kind (see KINDS, and OUTCOME_KIND)."""
     if kind not in BUILDERS:
-        raise ValueError(f"'kind' must be in {list(KINDS)} (got {kind!r})")
+        raise ValueError(f"'kind' must be in {list(BUILDERS)} (got {kind!r})")
     return BUILDERS[kind](df, summary)
 
 
@@ -250,11 +308,14 @@ def render_png(kind: str, df: pd.DataFrame, summary: Summary | None = None) -> b
 def write_plots(
     df: pd.DataFrame, summary: Summary | None, out_dir: str | Path
 ) -> list[Path]:
-    """Write every figure as <kind>.svg and <kind>.png into out_dir; return the paths."""
+    """Write every figure as <kind>.svg and <kind>.png into out_dir; return the paths.
+
+    The outcome figure is written when ``df`` has an outcome column."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
-    for kind in KINDS:
+    kinds = [*KINDS, OUTCOME_KIND] if "outcome" in df else list(KINDS)
+    for kind in kinds:
         fig = figure(kind, df, summary)
         (svg := out / f"{kind}.svg").write_text(to_svg(fig), encoding="utf-8")
         (png := out / f"{kind}.png").write_bytes(to_png(fig))
