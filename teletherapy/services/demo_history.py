@@ -30,7 +30,9 @@ summary (tests/test_research_demo.py checks the default demo's figures):
 Deterministic (numpy, one seed per dyad; dyad and therapist effects whitened over
 those drawn) and idempotent: a dyad that already has sessions is left alone.
 Everyone in it has given research consent, so the research pages have data. Names
-are invented.
+are invented. Each session also has the PHQ-9 and GAD-7 answered before it
+(services/demo_outcomes.py: symptoms fall over treatment and after sessions the
+client rated higher).
 """
 
 from dataclasses import dataclass
@@ -52,7 +54,7 @@ from ..models import (
     TherapySession,
     User,
 )
-from . import accounts, audit, instruments
+from . import accounts, audit, demo_outcomes, instruments
 
 SEED = 20261126
 HOSTS = ("therapist@demo.example", "client@demo.example")  # the demo log-ins: dyad 0
@@ -121,6 +123,8 @@ def seed(
         rng = np.random.default_rng([SEED, k])
         dyad = Dyad(effects[k], styles[k % n_therapists], k in ruptured)
         rows = _dyad(db, rng, (therapist, client), sessions, k, dyad, settings)
+        db.flush()
+        demo_outcomes.add(db, settings.instrument_registry(), SEED, k, client)
         db.commit()  # one dyad at a time: a failure leaves no half-made dyad
         added["dyads"] += 1
         added["sessions"] += sessions
