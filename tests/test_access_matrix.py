@@ -100,6 +100,9 @@ SPEC: dict[str, frozenset[str]] = {
     "api.research_summary": R,
     "api.research_export_csv": R,
     "api.research_codebook": R,
+    "api.research_redcap_dictionary": R,
+    "api.research_redcap_records": R,
+    "api.research_fhir": R,
     # administrators: accounts, caseloads, the audit log (never health data)
     "admin.index": A,
     "admin.invite": A,

@@ -52,6 +52,13 @@ ENDPOINTS = [
 
 
 @pytest.fixture
+def app(make_app):  # type: ignore[no-untyped-def]
+    """These tests' data hold fewer dyads than RESEARCH_MIN_CELL (default 5); they test
+    other things, and the small-cell rule has its own (tests/test_research_cells.py)."""
+    return make_app(RESEARCH_MIN_CELL=1)
+
+
+@pytest.fixture
 def data(app, make_user):  # type: ignore[no-untyped-def]
     t1, t2 = make_user("therapist"), make_user("therapist")
     c1, c2, c3 = make_user("client"), make_user("client"), make_user("client")
@@ -141,14 +148,14 @@ def test_summary_filters_and_skips_multilevel_above_the_limit(
 ):
     app.config["RESEARCH_MULTILEVEL_MAX_PAIRS"] = 2
     s = client.get(
-        "/api/v1/research/summary?modality=chat&from=2026-03-01&to=2026-12-31",
+        "/api/v1/research/summary?modality=chat&from=2026-02-23&to=2027-01-03",
         headers=researcher,
     ).get_json()
     assert s["n_pairs"] == 3 and set(s["by_modality"]) == {"chat"}
     assert s["filters"] == {
         "modality": "chat",
-        "from": "2026-03-01",
-        "to": "2026-12-31",
+        "from": "2026-02-23",
+        "to": "2027-01-03",
     }
     assert s["multilevel"] is None and "more than 2 pairs" in s["reasons"]["multilevel"]
 

@@ -32,6 +32,13 @@ PLOTS = ("scatter", "bland_altman", "trajectories", "modality")
 
 
 @pytest.fixture
+def app(make_app):  # type: ignore[no-untyped-def]
+    """These tests' data hold fewer dyads than RESEARCH_MIN_CELL (default 5); they test
+    other things, and the small-cell rule has its own (tests/test_research_cells.py)."""
+    return make_app(RESEARCH_MIN_CELL=1)
+
+
+@pytest.fixture
 def seeded(app, make_user):  # type: ignore[no-untyped-def]
     therapist = make_user("therapist", *reversed(PEOPLE["therapist"]))
     patient = make_user("client", *reversed(PEOPLE["client"]))
@@ -90,7 +97,7 @@ def _research_urls(app, filters: str) -> dict[str, list[str]]:
             f"/research/plots/{k}.{f}?{filters}" for k in PLOTS for f in ("svg", "png")
         ],
         "research.export": [
-            f"/research/export.csv?shape={s}" for s in ("wide", "long")
+            f"/research/export.csv?shape={s}" for s in ("wide", "long", "dyadic")
         ],
         "research.codebook": ["/research/codebook"],
         "api.research_pairs": [
@@ -102,9 +109,17 @@ def _research_urls(app, filters: str) -> dict[str, list[str]]:
             f"/api/v1/research/summary?{filters}",
         ],
         "api.research_export_csv": [
-            f"/api/v1/research/export.csv?shape={s}&{filters}" for s in ("wide", "long")
+            f"/api/v1/research/export.csv?shape={s}&{filters}"
+            for s in ("wide", "long", "dyadic")
         ],
         "api.research_codebook": ["/api/v1/research/codebook"],
+        "api.research_redcap_dictionary": [
+            f"/api/v1/research/redcap/dictionary.csv?{filters}"
+        ],
+        "api.research_redcap_records": [
+            f"/api/v1/research/redcap/records.csv?{filters}"
+        ],
+        "api.research_fhir": [f"/api/v1/research/fhir.json?{filters}"],
     }
     routes = {r.endpoint for r in app.url_map.iter_rules()}
     research = {e for e in routes if e.startswith(("research.", "api.research"))}
@@ -135,7 +150,12 @@ def test_no_name_email_chat_or_internal_id_reaches_a_researcher(
     for n, (kind, _, dump) in enumerate(plot_inputs):
         outputs[f"plot-data:{n}:{kind}"] = dump.encode()
     out = tmp_path / "export"
-    assert runner.invoke(research_cli.export, ["--out", str(out)]).exit_code == 0
+    formats = [
+        a for f in ("long", "wide", "dyadic", "redcap", "fhir") for a in ("--format", f)
+    ]
+    assert (
+        runner.invoke(research_cli.export, ["--out", str(out), *formats]).exit_code == 0
+    )
     for path in out.iterdir():
         outputs[f"cli:{path.name}"] = path.read_bytes()
     analyzed = runner.invoke(research_cli.analyze, [str(out / "wide.csv"), "--json"])

@@ -22,6 +22,13 @@ b,3,39,39,chat
 
 
 @pytest.fixture
+def app(make_app):  # type: ignore[no-untyped-def]
+    """These tests' data hold fewer dyads than RESEARCH_MIN_CELL (default 5); they test
+    other things, and the small-cell rule has its own (tests/test_research_cells.py)."""
+    return make_app(RESEARCH_MIN_CELL=1)
+
+
+@pytest.fixture
 def good_csv(tmp_path):  # type: ignore[no-untyped-def]
     path = tmp_path / "pairs.csv"
     path.write_text(GOOD)

@@ -25,6 +25,9 @@ APP = create_app(
         "DATABASE_URL": f"sqlite:///{_DB}",
         "SECRET_KEY": "fuzz",
         "PSEUDONYM_KEY": "fuzz",
+        # 3 dyads, fewer than the default RESEARCH_MIN_CELL (5): the fuzzer should
+        # reach the answers, not only the small-cell refusal
+        "RESEARCH_MIN_CELL": 1,
     }
 )
 with APP.app_context():

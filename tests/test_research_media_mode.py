@@ -36,6 +36,13 @@ def _switch(app, session_id: str, user: User, audio_only: bool, reason: str) -> 
 
 
 @pytest.fixture
+def app(make_app):  # type: ignore[no-untyped-def]
+    """These tests' data hold fewer dyads than RESEARCH_MIN_CELL (default 5); they test
+    other things, and the small-cell rule has its own (tests/test_research_cells.py)."""
+    return make_app(RESEARCH_MIN_CELL=1)
+
+
+@pytest.fixture
 def sessions(app, make_user):  # type: ignore[no-untyped-def]
     """Two rated video sessions of one dyad: the first switched to audio only twice
     (once offered, once chosen) and back once; the second never."""

@@ -21,6 +21,13 @@ from .research_helpers import T0, consent, mixed_instrument_dyads, rated_session
 GUESSES = [(4, 4, 5), (3, 4, 4), (5, 5, 5), (4, 3, 4)]
 
 
+@pytest.fixture
+def app(make_app):  # type: ignore[no-untyped-def]
+    """These tests' data hold fewer dyads than RESEARCH_MIN_CELL (default 5); they test
+    other things, and the small-cell rule has its own (tests/test_research_cells.py)."""
+    return make_app(RESEARCH_MIN_CELL=1)
+
+
 @pytest.fixture(scope="module")
 def registry():  # type: ignore[no-untyped-def]
     return load_directory("config/instruments")

@@ -19,6 +19,13 @@ PLOT_KINDS = ("scatter", "bland_altman", "trajectories", "modality")
 
 
 @pytest.fixture
+def app(make_app):  # type: ignore[no-untyped-def]
+    """These tests' data hold fewer dyads than RESEARCH_MIN_CELL (default 5); they test
+    other things, and the small-cell rule has its own (tests/test_research_cells.py)."""
+    return make_app(RESEARCH_MIN_CELL=1)
+
+
+@pytest.fixture
 def researcher(client, auth, make_user):  # type: ignore[no-untyped-def]
     user = make_user("researcher", name="Quinn Analyst")
     auth.login(user)

@@ -17,7 +17,7 @@ from . import analysis as research_analysis
 from . import export as research_export
 from .filters import parse_filters
 from .rows import PairRow
-from .schemas import FILTERS, CodebookOut, PairList, SummaryOut
+from .schemas import FILTERS, CodebookOut, FhirBundleOut, PairList, SummaryOut
 from .settings import current as settings
 
 
@@ -97,9 +97,10 @@ def research_summary() -> ResponseReturnValue:
     bp,
     "GET",
     "/research/export.csv",
-    summary="CSV export: shape=wide (one row per session) or long (one per rating)",
+    summary="CSV export: shape=wide (one row per session), long (one per rating) or "
+    "dyadic (one per session, centred, lagged and outcome columns)",
     errors=(403, 422),
-    query={"shape": "wide (default) or long", **FILTERS},
+    query={"shape": "wide (default), long or dyadic", **FILTERS},
     content_type="text/csv",
 )
 def research_export_csv() -> ResponseReturnValue:
@@ -111,6 +112,65 @@ def research_export_csv() -> ResponseReturnValue:
     )
     headers = {"Content-Disposition": f"attachment; filename=research-{shape}.csv"}
     return Response(body, mimetype="text/csv", headers=headers)
+
+
+def _export_rows(shape: str) -> list[PairRow]:
+    user = caller()
+    filters = parse_filters(request.args)
+    return research_export.export_rows(
+        db.session(), user.id, filters, settings(), shape, origin=web_auth.origin()
+    )
+
+
+def _attachment(body: str, mimetype: str, name: str) -> Response:
+    headers = {"Content-Disposition": f"attachment; filename={name}"}
+    return Response(body, mimetype=mimetype, headers=headers)
+
+
+@route(
+    bp,
+    "GET",
+    "/research/redcap/dictionary.csv",
+    summary="REDCap data dictionary of the records file (its 18 columns in order)",
+    errors=(403, 422),
+    query=FILTERS,
+    content_type="text/csv",
+)
+def research_redcap_dictionary() -> ResponseReturnValue:
+    rows = _export_rows("redcap_dictionary")
+    body = research_export.redcap_csv(rows, "dictionary")
+    return _attachment(body, "text/csv", "redcap-dictionary.csv")
+
+
+@route(
+    bp,
+    "GET",
+    "/research/redcap/records.csv",
+    summary="REDCap records: per dyad a record, one repeating instance per session",
+    errors=(403, 422),
+    query=FILTERS,
+    content_type="text/csv",
+)
+def research_redcap_records() -> ResponseReturnValue:
+    rows = _export_rows("redcap_records")
+    body = research_export.redcap_csv(rows, "records")
+    return _attachment(body, "text/csv", "redcap-records.csv")
+
+
+@route(
+    bp,
+    "GET",
+    "/research/fhir.json",
+    summary="FHIR R4 Bundle of Questionnaire and QuestionnaireResponse resources",
+    response=FhirBundleOut,
+    errors=(403, 422),
+    query=FILTERS,
+    content_type="application/fhir+json",
+)
+def research_fhir() -> ResponseReturnValue:
+    rows = _export_rows("fhir")
+    body = research_export.fhir_json(rows)
+    return _attachment(body, "application/fhir+json", "research-fhir.json")
 
 
 @route(

@@ -104,22 +104,42 @@ def _plots(df: Any, summary: dict[str, Any], plots_dir: Path) -> None:
         click.echo(f"wrote {len(written)} figures to {target}", err=True)
 
 
+EXPORT_FORMATS = ("long", "wide", "dyadic", "redcap", "fhir")
+
+
 @click.command("export")
 @click.option(
     "--out",
     "out_dir",
     required=True,
     type=click.Path(file_okay=False, path_type=Path),
-    help="Directory for long.csv, wide.csv and codebook.md (created if needed).",
+    help="Directory for the files and codebook.md (created if needed).",
+)
+@click.option(
+    "--format",
+    "formats",
+    multiple=True,
+    type=click.Choice(EXPORT_FORMATS),
+    help="long.csv, wide.csv, dyadic.csv, redcap (redcap_dictionary.csv and "
+    "redcap_records.csv) or fhir (fhir.json); repeat for several. "
+    "Default: long and wide.",
 )
 @with_appcontext
-def export(out_dir: Path) -> None:
-    """The pseudonymous research export: consented, rated sessions only (audited)."""
+def export(out_dir: Path, formats: tuple[str, ...]) -> None:
+    """The pseudonymous research export: consented, rated sessions only (audited);
+    refused when the data hold fewer than RESEARCH_MIN_CELL dyads."""
     from ..extensions import db
+    from ..services.errors import ServiceError
     from . import export as research_export
     from .settings import current
 
-    for path in research_export.export_dir(db.session(), out_dir, current()):
+    try:
+        written = research_export.export_dir(
+            db.session(), out_dir, current(), formats or ("long", "wide")
+        )
+    except ServiceError as exc:
+        raise click.ClickException(f"{exc.code}: {exc.message}") from None
+    for path in written:
         click.echo(str(path))
 
 

@@ -27,6 +27,7 @@ def columns(subscales: list[str]) -> dict[str, list[dict[str, str]]]:
     return {
         "wide": [_col(c) for c in export_columns.wide(subscales)],
         "long": [_col(c) for c in export_columns.long(subscales)],
+        "dyadic": [_col(c) for c in export_columns.dyadic()],
     }
 
 
@@ -114,6 +115,7 @@ def codebook_markdown(book: dict[str, Any]) -> str:
     for shape, title in (
         ("wide", "one row per rated session"),
         ("long", "one row per rating"),
+        ("dyadic", "one row per session: centred, lagged and outcome columns"),
     ):
         lines += [
             f"## {shape}.csv ({title})",

@@ -139,3 +139,86 @@ def long(subscales: list[str]) -> list[Column]:
         for s in subscales
     ]
     return [*LONG_FIXED, *subs, *QUALITY]
+
+
+# dyadic: one row per session for multilevel and actor-partner models
+OUTCOME_MEASURES = {"phq9": "PHQ-9 total (0–27)", "gad7": "GAD-7 total (0–21)"}
+CENTRED = {
+    "client_score": "the client's total",
+    "therapist_score": "the therapist's total",
+    "difference": "the difference client − therapist",
+}
+WEEK = Column(
+    "week",
+    "text",
+    "ISO week the session took place in (UTC), e.g. 2026-W10: exports never date a "
+    "session more finely than its week.",
+)
+
+
+def _centred() -> list[Column]:
+    out = []
+    for name, what in CENTRED.items():
+        out += [
+            Column(
+                f"{name}_dyad_mean",
+                "number",
+                f"Mean of {what} over this dyad's rows in the file (person mean: the "
+                "between-dyad part).",
+            ),
+            Column(
+                f"{name}_within",
+                "number",
+                f"{name} − {name}_dyad_mean: the within-dyad deviation (person-mean "
+                "centred); blank when the row's value is blank.",
+            ),
+        ]
+    return out
+
+
+def _lags() -> list[Column]:
+    return [
+        Column(
+            f"{name}_lag",
+            "number",
+            f"{what[0].upper()}{what[1:]} at the dyad's previous session (session_number "
+            "− 1); blank when that session is not in the file (not rated by both, or "
+            "filtered out) or this is the first.",
+        )
+        for name, what in CENTRED.items()
+    ]
+
+
+def _outcomes() -> list[Column]:
+    out = []
+    for measure, what in OUTCOME_MEASURES.items():
+        out += [
+            Column(
+                f"{measure}_before",
+                "integer",
+                f"{what} the client gave before this session; blank when not asked "
+                "or skipped.",
+            ),
+            Column(
+                f"{measure}_next",
+                "integer",
+                f"{what} the client gave before the dyad's next ended session "
+                "(session_number + 1, whether or not that session is in the file); "
+                "blank when there is none, or it was not asked or skipped.",
+            ),
+        ]
+    return out
+
+
+def dyadic() -> list[Column]:
+    """``dyadic``: one row per session, both perspectives, centred and lagged."""
+    scores = [
+        Column("client_score", "number", "Client's total score on their form."),
+        Column("therapist_score", "number", "Therapist's total score on their form."),
+        Column(
+            "difference",
+            "number",
+            "client_score − therapist_score (positive: client higher).",
+        ),
+    ]
+    return [*_IDS[:4], WEEK, *_IDS[4:], *scores, *_centred(), *_lags(), *_outcomes()]

@@ -6,7 +6,10 @@ every later summary, plot and export. Rows hold pseudonyms (services/pseudonyms.
 scores, the therapist's predicted client total (predictions.py), the instrument pair,
 modality, the session's number in its dyad's course, connection quality and how
 often the call was switched to audio only; never names, e-mail addresses, chat or
-free text. Statistics and plots come from
+free text; the session's date only as its ISO week, and the client's outcome
+questionnaire totals (PHQ-9, GAD-7) before this session and before the next one.
+Every read refuses a slice of fewer than ``settings.min_cell`` dyads and date filters
+that are not whole ISO weeks (cells.py). Statistics and plots come from
 ``ratings`` (imported lazily: pandas, pingouin and statsmodels are slow to import).
 The configuration (instrument pairs, registry) comes in as ``ResearchSettings``.
 """
@@ -29,7 +32,9 @@ from ..models import (
     TherapySession,
 )
 from ..services.pseudonyms import Pseudonymizer
+from .cells import check_dates, iso_week, require_min_cell
 from .filters import FILTER_KEYS, Filters, parse_filters
+from .outcome_rows import attach_outcomes
 from .predictions import predicted_client_total
 from .settings import ResearchSettings
 
@@ -64,6 +69,11 @@ class PairRow:
     packet_loss_pct: float | None = None
     quality_samples: int = 0
     audio_only_switches: int = 0
+    week: str | None = None
+    # outcome instrument id (phq9, gad7) -> total before this session / the next one
+    # (None: skipped); absent when not asked
+    outcomes: dict[str, int | None] = field(default_factory=dict)
+    next_outcomes: dict[str, int | None] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -223,13 +233,27 @@ def _summary(values: list[tuple[float, float]], switches: int) -> _Quality:
 def pair_rows(
     db: Session, filters: Filters, settings: ResearchSettings
 ) -> list[PairRow]:
-    """Rows of every eligible session rated from both sides, sorted by pseudonym.
+    """The rows of ``pair_rows_unchecked``, for every research read: refused (422
+    ``small_cell``) when the date filters are not whole ISO weeks or the rows come from
+    fewer than ``settings.min_cell`` dyads (cells.py)."""
+    check_dates(filters)
+    rows = pair_rows_unchecked(db, filters, settings)
+    require_min_cell(rows, settings.min_cell)
+    return rows
+
+
+def pair_rows_unchecked(
+    db: Session, filters: Filters, settings: ResearchSettings
+) -> list[PairRow]:
+    """Rows of every eligible session rated from both sides, sorted by pseudonym
+    (no small-cell check: for the codebook's list of columns and instruments only).
 
     ``instrument`` is the pair the two forms belong to (settings.pair_id);
     ``predicted_client_score`` the therapist's meta-perception answers scored on the
     client form's total scale (predictions.py), None when there are none."""
     pid = Pseudonymizer(settings.pseudonym_key)
-    sessions = {k: s for k, s in numbered_sessions(db).items() if _in_range(s, filters)}
+    numbered = numbered_sessions(db)
+    sessions = {k: s for k, s in numbered.items() if _in_range(s, filters)}
     rated = _ratings(db, set(sessions))
     both = {k: v for k, v in rated.items() if {"client", "therapist"} <= set(v)}
     if filters.instrument:
@@ -240,7 +264,7 @@ def pair_rows(
             if {v["client"].instrument_id, v["therapist"].instrument_id} & wanted
         }
     quality = _quality(db, set(both))
-    rows = []
+    rows: list[tuple[EligibleSession, PairRow]] = []
     for sid, sides in both.items():
         s = sessions[sid]
         c, t = sides["client"], sides["therapist"]
@@ -250,6 +274,7 @@ def pair_rows(
             therapist_pid=pid("therapist", s.therapist_id),
             session_number=s.number,
             modality=s.modality,
+            week=iso_week(s.started_at),
             client=c,
             therapist=t,
             instrument=settings.pair_id(c.instrument_id, t.instrument_id),
@@ -263,9 +288,11 @@ def pair_rows(
         row.rtt_ms, row.packet_loss_pct = q.rtt_ms, q.packet_loss_pct
         row.quality_samples, row.audio_only_switches = q.samples, q.audio_only_switches
         if filters.therapist is None or row.therapist_pid == filters.therapist:
-            rows.append(row)
-    rows.sort(key=lambda r: (r.dyad_pid, r.session_number))
-    return rows
+            rows.append((s, row))
+    attach_outcomes(db, rows, numbered.values())
+    out = [row for _, row in rows]
+    out.sort(key=lambda r: (r.dyad_pid, r.session_number))
+    return out
 
 
 def instruments_in(rows: Iterable[PairRow]) -> list[dict[str, str]]:

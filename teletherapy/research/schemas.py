@@ -115,6 +115,7 @@ class CodebookColumn(BaseModel):
 class CodebookFiles(BaseModel):
     wide: list[CodebookColumn]
     long: list[CodebookColumn]
+    dyadic: list[CodebookColumn]
 
 
 class CodebookOut(BaseModel):
@@ -123,3 +124,14 @@ class CodebookOut(BaseModel):
     difference: str
     files: CodebookFiles
     instruments: list[dict[str, Any]]
+
+
+class FhirBundleOut(BaseModel):
+    """A FHIR R4 Bundle (type collection) of Questionnaire and QuestionnaireResponse
+    resources, as validated by fhir.resources' R4B models (docs/research.md)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    resourceType: Literal["Bundle"]
+    type: Literal["collection"]
+    entry: list[dict[str, Any]] = []

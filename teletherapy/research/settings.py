@@ -20,6 +20,7 @@ from ..config import Settings
 
 log = logging.getLogger(__name__)
 DEFAULT_MULTILEVEL_MAX_PAIRS = 2000
+DEFAULT_MIN_CELL = 5
 
 
 @dataclass(frozen=True)
@@ -28,13 +29,15 @@ class ResearchSettings:
     ``multilevel_max_pairs``: RESEARCH_MULTILEVEL_MAX_PAIRS; ``consent_version``:
     CONSENT_VERSION; ``registry``: the instrument definitions (None when they do not
     load: predictions are then not scored and the codebook says so);
-    ``pseudonym_key``: PSEUDONYM_KEY (services/pseudonyms.py; empty: no export)."""
+    ``pseudonym_key``: PSEUDONYM_KEY (services/pseudonyms.py; empty: no export);
+    ``min_cell``: RESEARCH_MIN_CELL, the fewest dyads a slice may show (cells.py)."""
 
     instrument_pairs: Mapping[str, Any] = field(default_factory=dict)
     multilevel_max_pairs: int = DEFAULT_MULTILEVEL_MAX_PAIRS
     consent_version: str = ""
     registry: Registry | None = None
     pseudonym_key: str = ""
+    min_cell: int = DEFAULT_MIN_CELL
 
     @classmethod
     def from_app(cls, app: Flask) -> "ResearchSettings":
@@ -58,6 +61,7 @@ class ResearchSettings:
             consent_version=base.consent_version,
             registry=registry,
             pseudonym_key=str(app.config.get("PSEUDONYM_KEY") or ""),
+            min_cell=int(app.config.get("RESEARCH_MIN_CELL", DEFAULT_MIN_CELL)),
         )
 
     def pair_id(self, client_form: str, therapist_form: str) -> str:

@@ -14,6 +14,7 @@ from ..services import audit
 from ..services.errors import Invalid, NotFound
 from . import analysis as research_analysis
 from . import export as research_export
+from .cells import SmallCell
 from .filters import parse_filters
 from .present import helpers
 from .rows import pair_rows
@@ -42,13 +43,25 @@ def index() -> ResponseReturnValue:
             errors=exc.details,
         )
         return page, 422
-    data = research_analysis.dashboard(
-        db.session(),
-        current_user.id,
-        filters,
-        settings(),
-        origin=web_auth.origin(),
-    )
+    try:
+        data = research_analysis.dashboard(
+            db.session(),
+            current_user.id,
+            filters,
+            settings(),
+            origin=web_auth.origin(),
+        )
+    except SmallCell as exc:  # shown in words on the page, nothing computed
+        options = research_analysis.filter_options(db.session(), settings())
+        page = render_template(
+            "research/index.html",
+            data=None,
+            options=options,
+            args=filters.as_args(),
+            errors=exc.details,
+            small_cell=exc.message,
+        )
+        return page, 422
     return render_template(
         "research/index.html",
         data=data,
