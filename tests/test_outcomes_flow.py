@@ -2,6 +2,7 @@
 per-therapist settings, the safety flag for the therapist whatever the blinding, and
 the therapist's client page (docs/outcomes.md)."""
 
+import pytest
 from sqlalchemy import select
 
 from teletherapy.extensions import db
@@ -9,6 +10,14 @@ from teletherapy.models import AuditEvent, OutcomeResponse
 
 from .helpers import pair, session_for
 from .rating_helpers import answers_for, ended_session
+
+
+@pytest.fixture
+def app(make_app):  # type: ignore[no-untyped-def]
+    """The deployment's default measures (config/default.toml; the test config asks
+    none, so that other tests reach the call page directly)."""
+    return make_app(OUTCOME_MEASURES=["phq9", "gad7"], OUTCOME_EVERY_N_SESSIONS=1)
+
 
 PHQ9_MODERATE = {f"answers-q{n}": "1" for n in range(1, 9)} | {"answers-q9": "0"}
 GAD7_MILD = {f"answers-q{n}": "1" for n in range(1, 8)}

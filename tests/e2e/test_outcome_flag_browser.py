@@ -3,11 +3,28 @@ by keyboard), skips the GAD-7 and reaches the call page; under the blind rating 
 the therapist sees the safety flag on the dashboard, on the call page and on the
 client's outcome page (docs/outcomes.md)."""
 
+from collections.abc import Iterator
+
 import pytest
 
 from .browser import login
+from .conftest import LiveServer, upgrade_database
 
 pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """The deployment's default measures (the test config asks none)."""
+    tmp = tmp_path_factory.mktemp("live")
+    server = LiveServer(
+        database_url=f"sqlite:///{tmp}/e2e.sqlite",
+        extra_env={"TELETHERAPY_OUTCOME_MEASURES": '["phq9", "gad7"]'},
+    )
+    upgrade_database(server)
+    server.start(tmp)
+    yield server
+    server.stop()
 
 
 def test_client_answers_item9_and_the_therapist_sees_the_flag_under_blind_policy(
