@@ -65,8 +65,8 @@ CASES: list[tuple[str, Mutation, str | None, str]] = [
         "unknown kind",
         lambda d: d.update(kind="form"),
         None,
-        "'kind' must be one of ['instrument', 'template', 'meta_perception'] "
-        "(got 'form')",
+        "'kind' must be one of ['instrument', 'template', 'meta_perception', "
+        "'outcome'] (got 'form')",
     ),
     (
         "unknown scoring",

@@ -49,6 +49,8 @@ def test_shipped_directory_holds_the_expected_forms(registry: Registry) -> None:
         ("dta-c", "1.0", "instrument", "client"),
         ("dta-t", "1.0", "instrument", "therapist"),
         ("dta-meta", "1.0", "meta_perception", "therapist"),
+        ("phq9", "1.0", "outcome", "client"),
+        ("gad7", "1.0", "outcome", "client"),
         ("wai-sr", "1.0", "template", "client"),
         ("wai-srt", "1.0", "template", "therapist"),
     }
@@ -78,7 +80,7 @@ def test_meta_set_points_at_the_client_form_and_mirrors_its_subscales(
 
 def test_templates_are_never_showable(registry: Registry) -> None:
     showable = {i.id for i in registry if i.is_showable}
-    assert showable == {"dta-c", "dta-t", "dta-meta"}
+    assert showable == {"dta-c", "dta-t", "dta-meta", "phq9", "gad7"}
     for template in (registry.latest("wai-sr"), registry.latest("wai-srt")):
         assert not template.is_showable
         assert all(item.text == "" for item in template.items)
