@@ -34,6 +34,7 @@ PAGE_QUERY = {
     "admin.audit_export": ("action", "actor"),
     "auth.login": ("next",),
     "sessions.socket_origin": ("origin",),
+    "outcomes.before": ("ahead",),
     "research.index": FILTERS,
     "research.plot": FILTERS,
     "research.export": (*FILTERS, "shape"),
@@ -77,10 +78,11 @@ def _api_query() -> dict[str, tuple[str, ...]]:
     return {f"GET {path}": names for path, names in by_path.items()}
 
 
-def _get_routes(app, session_id: str):  # type: ignore[no-untyped-def]
-    """(endpoint, path, role, query parameters) for every GET route."""
+def _get_routes(app, ids: dict[str, str]):  # type: ignore[no-untyped-def]
+    """(endpoint, path, role, query parameters) for every GET route; ``ids`` holds
+    the path values of real rows (a session, its client)."""
     api = _api_query()
-    values = {**PATH_VALUES, "session_id": session_id, "name": "socket.io.esm.min.js"}
+    values = {**PATH_VALUES, **ids, "name": "socket.io.esm.min.js"}
     for rule in app.url_map.iter_rules():
         if "GET" not in rule.methods:
             continue
@@ -105,7 +107,11 @@ def callers(app, make_user, token_for):  # type: ignore[no-untyped-def]
         assert web.post("/login", data=form).status_code == 302
         signed_in = {"Cookie": f"{cookie}={web.get_cookie(cookie).value}"}
         headers[role] = signed_in | token_for(user)
-    return headers, session_for(app, therapist, patient).id
+    ids = {
+        "session_id": session_for(app, therapist, patient).id,
+        "client_id": patient.id,
+    }
+    return headers, ids
 
 
 def _call(app, headers, path: str, query: dict[str, str]) -> Response:  # type: ignore[no-untyped-def]
@@ -148,9 +154,9 @@ def _check(endpoint: str, path: str, name: str, value: str, r) -> list[str]:  # 
 
 @pytest.mark.parametrize("kind", sorted(HOSTILE))
 def test_no_query_parameter_of_any_get_route_gives_a_5xx(app, callers, kind):
-    headers, session_id = callers
+    headers, ids = callers
     value, wrong, calls = HOSTILE[kind], [], 0
-    for endpoint, path, role, names in _get_routes(app, session_id):
+    for endpoint, path, role, names in _get_routes(app, ids):
         for name in names:
             r = _call(app, headers[role], path, {name: value})
             wrong += _check(endpoint, path, name, value, r)
