@@ -166,6 +166,9 @@ def run(calls: int, hold: float) -> dict[str, list[dict[str, Any]]]:
                 database_url=f"sqlite:///{tmp}/relay.sqlite",
                 port=conftest.free_port(),
                 extra_env={
+                    # Every call connects anew from the same two addresses, faster
+                    # than the per-address limit of config/default.toml (30 a minute).
+                    "TELETHERAPY_RTC_CONNECT_RATE_LIMIT": "1000 per minute",
                     "TELETHERAPY_TURN_SECRET": relay.SECRET,
                     "TELETHERAPY_TURN_URLS": json.dumps(
                         [f"turn:{net.server_for_a}:{coturn.port}?transport=udp"]
