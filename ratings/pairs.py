@@ -29,9 +29,10 @@ FLOAT_COLUMNS = (
     "rtt_ms",
     "packet_loss_pct",
     "predicted_client_score",
+    "outcome",
 )
 # columns made only when some record has a value (older frames did not have them)
-WHEN_GIVEN = ("instrument", "predicted_client_score")
+WHEN_GIVEN = ("instrument", "predicted_client_score", "outcome")
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,8 @@ class PairRecord:
     instrument: str | None = None
     #: the therapist's prediction of the client's total, on the client instrument's scale
     predicted_client_score: float | None = None
+    #: the client's outcome measured before this session (e.g. the PHQ-9 total)
+    outcome: float | None = None
 
 
 def subscale_column(name: str) -> str:

@@ -32,6 +32,11 @@ PLOT_FORMATS = {"svg": "image/svg+xml", "png": "image/png"}
 DASHBOARD_EVENTS = 20  # ruptures listed on the page; the API summary lists all
 
 
+# The outcome the analyses relate the alliance to: the client's PHQ-9 total answered
+# before each session (docs/outcomes.md); a skipped or unasked questionnaire is None.
+OUTCOME_MEASURE = "phq9"
+
+
 def records(rows: list[PairRow]) -> list[PairRecord]:
     """The rows as ``ratings``' typed pair records (docs/research.md, Input)."""
     return [
@@ -44,6 +49,7 @@ def records(rows: list[PairRow]) -> list[PairRecord]:
             therapist_id=r.therapist_pid,
             instrument=r.instrument or None,
             predicted_client_score=r.predicted_client_score,
+            outcome=_number(r.outcomes.get(OUTCOME_MEASURE)),
             rtt_ms=r.rtt_ms,
             packet_loss_pct=r.packet_loss_pct,
             client_subscales=r.client.subscales,
@@ -51,6 +57,10 @@ def records(rows: list[PairRow]) -> list[PairRecord]:
         )
         for r in rows
     ]
+
+
+def _number(value: int | None) -> float | None:
+    return None if value is None else float(value)
 
 
 def analyse(
