@@ -6,7 +6,7 @@ the number of pairs, never a score. ``ratings.analysis`` and ``ratings.plots``
 configuration comes in as ``ResearchSettings`` from the views and the API.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import select
@@ -18,6 +18,7 @@ from ..models import Rating, TherapySession
 from ..services import audit
 from ..services.errors import NotFound
 from ..services.pseudonyms import Pseudonymizer
+from .cells import small_modalities, suppress_small_groups
 from .rows import (
     Filters,
     PairRow,
@@ -75,7 +76,9 @@ def analyse(
 
     ``full``: fit the multilevel models unless there are more pairs than
     settings.multilevel_max_pairs (they take minutes on large data);
-    ``max_events``: list at most this many ruptures (their number is always given)."""
+    ``max_events``: list at most this many ruptures (their number is always given).
+    A group block (by_instrument, by_modality) of fewer than settings.min_cell dyads is
+    replaced by a marker without its count (cells.suppress_small_groups)."""
     from ratings.analysis import summarize_records
 
     limit = settings.multilevel_max_pairs
@@ -95,7 +98,7 @@ def analyse(
     )
     summary["filters"] = filters.as_args()
     summary["instruments"] = instruments_in(rows)
-    return summary
+    return suppress_small_groups(summary, settings.min_cell)
 
 
 def _record(
@@ -181,7 +184,11 @@ def plot(
         n_pairs=len(rows),
         origin=origin,
     )
-    df = records_frame(records(rows))
+    pairs = records(rows)
+    if kind == "modality":  # a modality of too few dyads gets no box, no n: left out
+        small = small_modalities(rows, settings.min_cell)
+        pairs = [replace(p, modality=None) if p.modality in small else p for p in pairs]
+    df = records_frame(pairs)
     # Only the trajectories mark ruptures from the summary; the others need none.
     result = (
         analyse(rows, filters, settings, full=False)

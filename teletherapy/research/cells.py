@@ -6,12 +6,14 @@ counts the dyads of its slice and refuses one with fewer than the minimum (an
 empty slice shows nothing and passes), and date filters select whole ISO weeks
 (``from`` a Monday, ``to`` a Sunday): a one-day range, or two overlapping ranges
 set a day apart, would otherwise date sessions more finely than the ISO week the
-exports give (docs/research.md, "Small cells").
+exports give (docs/research.md, "Small cells"). Inside a summary of an accepted
+slice, a group block (``by_instrument``, ``by_modality``, also an instrument's own
+``by_modality``) of fewer dyads is replaced by a marker (``suppress_small_groups``).
 """
 
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
 from ..services.errors import Invalid
 
@@ -24,6 +26,9 @@ WEEKDAYS = (
     "Saturday",
     "Sunday",
 )
+#: the summary's blocks keyed by a group of the slice; per_subscale is not one (every
+#: subscale block covers the block's dyads)
+GROUP_BLOCKS = ("by_instrument", "by_modality")
 
 
 class SmallCell(Invalid):
@@ -43,6 +48,11 @@ class DatedFilters(Protocol):
 class HasDyad(Protocol):
     @property
     def dyad_pid(self) -> str: ...
+
+
+class HasGroup(HasDyad, Protocol):
+    @property
+    def modality(self) -> str: ...
 
 
 def iso_week(moment: date | datetime | None) -> str | None:
@@ -86,3 +96,35 @@ def require_min_cell(rows: Iterable[HasDyad], minimum: int) -> None:
             "identify people. Widen the filters.",
             {"n_dyads": dyads, "min_cell": minimum},
         )
+
+
+def suppressed(minimum: int) -> dict[str, Any]:
+    """What stands for a group block of too few dyads: never its count or a statistic."""
+    return {"suppressed": "small_cell", "n_dyads_below": minimum}
+
+
+def suppress_small_groups(summary: dict[str, Any], minimum: int) -> dict[str, Any]:
+    """Replace, in place, each group block of at least one but fewer than ``minimum``
+    dyads by ``suppressed(minimum)``, at every depth (an instrument's ``by_modality``
+    too); returns the summary. The slice as a whole passed ``require_min_cell``."""
+    for key in GROUP_BLOCKS:
+        blocks = summary.get(key)
+        if not isinstance(blocks, dict):
+            continue
+        for name, block in blocks.items():
+            if not isinstance(block, dict):
+                continue
+            dyads = block.get("n_dyads")
+            if isinstance(dyads, int) and 0 < dyads < minimum:
+                blocks[name] = suppressed(minimum)
+            else:
+                suppress_small_groups(block, minimum)
+    return summary
+
+
+def small_modalities(rows: Iterable[HasGroup], minimum: int) -> set[str]:
+    """The modalities of these rows with at least one but fewer than ``minimum`` dyads."""
+    dyads: dict[str, set[str]] = {}
+    for r in rows:
+        dyads.setdefault(r.modality, set()).add(r.dyad_pid)
+    return {m for m, found in dyads.items() if 0 < len(found) < minimum}
