@@ -20,6 +20,10 @@ class PlainServer(LiveServer):
         for name in ("HOST", "PORT"):
             env.pop(name, None)
         env["TELETHERAPY_ENV"] = "development"
+        # these tests open the join link for the call page: no outcome questionnaire
+        # first (development asks PHQ-9 and GAD-7; tests/e2e/test_outcome_flag_browser.py
+        # covers that page)
+        env["TELETHERAPY_OUTCOME_MEASURES"] = "[]"
         return env
 
     def serve_args(self) -> list[str]:
