@@ -19,6 +19,14 @@ URL = "/api/v1/me/consent"
 VERSION = "2026-11"  # config/default.toml
 
 
+@pytest.fixture
+def app(make_app):  # type: ignore[no-untyped-def]
+    """These tests count what reaches researchers in data of one or two dyads, fewer
+    than RESEARCH_MIN_CELL (default 5); the small-cell rule has its own tests
+    (tests/test_research_cells.py)."""
+    return make_app(RESEARCH_MIN_CELL=1)
+
+
 def _rows(app, user):  # type: ignore[no-untyped-def]
     with app.app_context():
         stmt = select(ResearchConsent).where(ResearchConsent.user_id == user.id)
