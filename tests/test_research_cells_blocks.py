@@ -117,3 +117,35 @@ def test_blocks_inside_an_instruments_block_are_suppressed_too():
             "wai-sr": MARKER,
         },
     }
+
+
+def test_a_small_reference_modality_hides_the_models_intercept_and_contrasts(
+    app, client, make_user, token_for, researcher
+):
+    """Audio (2 dyads) is the model's reference level: the intercept is its estimate
+    and modality[video] a contrast with it, so neither is shown."""
+    _video_and_two_audio_dyads(app, make_user)
+    summary = client.get(SUMMARY, headers=token_for(researcher)).get_json()
+    effects = summary["multilevel"]["dyad_model"]["fixed_effects"]
+    assert effects["Intercept"] == MARKER
+    assert effects["modality[video]"] == MARKER
+
+
+def test_a_small_modality_term_goes_and_a_large_reference_stays() -> None:
+    term = {"coef": 1.0, "se": 0.5, "ci95": [0.0, 2.0], "p": 0.05, "z": 2.0}
+    summary = {
+        "by_modality": {"audio": {"n_dyads": 6}, "video": {"n_dyads": 2}},
+        "multilevel": {
+            "dyad_model": {
+                "fixed_effects": {
+                    "Intercept": dict(term),
+                    "modality[video]": dict(term),
+                }
+            },
+            "therapist_model": None,
+        },
+    }
+    suppress_small_groups(summary, 5)
+    effects = summary["multilevel"]["dyad_model"]["fixed_effects"]
+    assert effects == {"Intercept": term, "modality[video]": MARKER}
+    assert summary["by_modality"]["video"] == MARKER

@@ -107,6 +107,16 @@ def suppress_small_groups(summary: dict[str, Any], minimum: int) -> dict[str, An
     """Replace, in place, each group block of at least one but fewer than ``minimum``
     dyads by ``suppressed(minimum)``, at every depth (an instrument's ``by_modality``
     too); returns the summary. The slice as a whole passed ``require_min_cell``."""
+    by_modality = summary.get("by_modality")
+    if isinstance(by_modality, dict):
+        small = {
+            name
+            for name, block in by_modality.items()
+            if isinstance(block, dict)
+            and isinstance(block.get("n_dyads"), int)
+            and 0 < block["n_dyads"] < minimum
+        }
+        _suppress_model_terms(summary.get("multilevel"), small, minimum)
     for key in GROUP_BLOCKS:
         blocks = summary.get(key)
         if not isinstance(blocks, dict):
@@ -120,6 +130,29 @@ def suppress_small_groups(summary: dict[str, Any], minimum: int) -> dict[str, An
             else:
                 suppress_small_groups(block, minimum)
     return summary
+
+
+def _suppress_model_terms(multilevel: object, small: set[str], minimum: int) -> None:
+    """In the multilevel models' fixed effects, a small modality's coefficient (with
+    the intercept, close to that group's mean difference) is a small cell too: its
+    ``modality[...]`` term goes. When the small modality is the reference level (the
+    one without a term of its own), the intercept is its estimate and every other
+    modality term a contrast with it, so they all go."""
+    if not small or not isinstance(multilevel, dict):
+        return
+    for model in multilevel.values():
+        effects = model.get("fixed_effects") if isinstance(model, dict) else None
+        if not isinstance(effects, dict):
+            continue
+        named = {k[len("modality[") : -1] for k in effects if k.startswith("modality[")}
+        if not named:
+            continue  # no modality term in this model
+        reference_is_small = bool(small - named)
+        for modality in named:
+            if reference_is_small or modality in small:
+                effects[f"modality[{modality}]"] = suppressed(minimum)
+        if reference_is_small and "Intercept" in effects:
+            effects["Intercept"] = suppressed(minimum)
 
 
 def small_modalities(rows: Iterable[HasGroup], minimum: int) -> set[str]:
