@@ -32,6 +32,7 @@ def _single(summary: Summary, events: int, title: str) -> str:
         _ruptures(summary.get("ruptures"), events),
         _multilevel(summary.get("multilevel")),
         _surface(summary.get("response_surface")),
+        _outcome(summary.get("outcome")),
         _not_computed(summary),
     ]
     return "\n\n".join(p for p in parts if p) + "\n"
@@ -256,6 +257,47 @@ def _surface(block: Summary | None) -> str:
         lines.append(
             f"  {name} {_f(a['estimate']):>8} (SE {_f(a['se'])}), {_p(a['p'])}"
         )
+    return "\n".join(lines)
+
+
+def _outcome(block: Summary | None) -> str:
+    """The gap and each perspective against the next session's outcome (the
+    ``outcome`` block), with intervals, never a verdict beyond them."""
+    if not block:
+        return ""
+    lines = [
+        "Alliance gap and the next session's outcome",
+        RULE,
+        f"{block.get('n_pairs')} lagged session pairs from {block.get('n_dyads')} dyads;"
+        f" predictor {block.get('predictor')}; {block.get('method')}",
+    ]
+    rows = [("gap", block)] + [
+        (f"{side} rating", parts or {})
+        for side, parts in (block.get("by_perspective") or {}).items()
+    ]
+    for label, parts in rows:
+        for level in ("within", "between"):
+            effect = parts.get(level)
+            if isinstance(effect, dict):
+                lines.append(
+                    f"  {label + ', ' + level + '-dyad':<30}"
+                    f"{_f(effect.get('estimate')):>8} [{_ci(effect.get('ci95'))}],"
+                    f" {_p(effect.get('p'))}"
+                )
+    truth_bias = block.get("truth_bias")
+    if isinstance(truth_bias, dict):
+        lines.append(f"Truth and bias ({truth_bias.get('method')}):")
+        for name in ("directional_bias", "temporal_congruence", "between_congruence"):
+            effect = truth_bias.get(name)
+            if isinstance(effect, dict):
+                lines.append(
+                    f"  {name:<28}{_f(effect.get('estimate')):>8}"
+                    f" [{_ci(effect.get('ci95'))}], {_p(effect.get('p'))}"
+                )
+    lines.append(
+        "An interval that includes zero is not evidence of no relation: it says the data"
+        " cannot tell."
+    )
     return "\n".join(lines)
 
 

@@ -242,3 +242,19 @@ def test_outcome_figure_says_why_without_outcomes() -> None:
     fig = figure(OUTCOME_KIND, generate(8, 5).drop(columns="outcome"))
     texts = [t.get_text() for ax in fig.axes for t in ax.texts]
     assert texts == ["No outcome analysis: no outcome column."]
+
+
+def test_the_text_report_gives_the_outcome_block(known: dict[str, Any]) -> None:
+    from ratings.report import format_report
+
+    text = format_report(known)
+    assert "Alliance gap and the next session's outcome" in text
+    within = known["outcome"]["within"]
+    line = next(
+        x for x in text.splitlines() if x.strip().startswith("gap, within-dyad")
+    )
+    assert f"{within['estimate']:.2f}" in line and f"{within['ci95'][0]:.2f}" in line
+    assert (
+        "client rating, within-dyad" in text
+        and "therapist rating, between-dyad" in text
+    )
