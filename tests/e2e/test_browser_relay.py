@@ -14,6 +14,7 @@ import sqlite3
 import subprocess
 import time
 from collections.abc import Iterator
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -360,7 +361,9 @@ def test_a_slow_link_offers_audio_only_and_the_switch_is_recorded(
             )
         # Recorded with the quality numbers at the moment of the switch.
         db = Path(rc.server.database_url.removeprefix("sqlite:///"))
-        with sqlite3.connect(db) as con:
+        with closing(
+            sqlite3.connect(db)
+        ) as con:  # `with connect()` alone keeps it open
             rows = con.execute(
                 "SELECT audio_only, packet_loss_pct FROM quality_samples"
                 " WHERE session_id = ? AND audio_only IS NOT NULL",
