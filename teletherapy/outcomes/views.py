@@ -120,9 +120,9 @@ def _onward(row: TherapySession, ahead: bool) -> ResponseReturnValue:
     return redirect(url_for("sessions.join", session_id=row.id))
 
 
-@bp.get("/clients/<client_id>/outcomes")
-def client_page(client_id: str) -> ResponseReturnValue:
-    history = outcome_history.client_history(
+def _client_history(client_id: str) -> outcome_history.ClientHistory:
+    """The signed-in therapist's view of this client (page and plot alike)."""
+    return outcome_history.client_history(
         db.session(),
         current_user,
         client_id,
@@ -130,22 +130,18 @@ def client_page(client_id: str) -> ResponseReturnValue:
         settings().reveal_policy,
         origin=web_auth.origin(),
     )
-    return render_template("outcomes/client.html", h=history)
+
+
+@bp.get("/clients/<client_id>/outcomes")
+def client_page(client_id: str) -> ResponseReturnValue:
+    return render_template("outcomes/client.html", h=_client_history(client_id))
 
 
 @bp.get("/clients/<client_id>/outcomes.svg")
 def client_plot(client_id: str) -> ResponseReturnValue:
     from .plot import history_svg  # matplotlib only when a plot is asked for
 
-    history = outcome_history.client_history(
-        db.session(),
-        current_user,
-        client_id,
-        _registry(),
-        settings().reveal_policy,
-        origin=web_auth.origin(),
-    )
-    return Response(history_svg(history), mimetype="image/svg+xml")
+    return Response(history_svg(_client_history(client_id)), mimetype="image/svg+xml")
 
 
 @bp.post("/settings/outcomes")
@@ -192,7 +188,11 @@ def outcome_helpers() -> dict[str, Any]:
         return outcomes.flags_for(db.session(), sessions, _registry())
 
     def due(sessions: list[TherapySession]) -> set[str]:
-        return {s.id for s in sessions if _pending(s)}
+        return set(
+            outcomes.pending_many(
+                db.session(), current_user, sessions, _default_plan(), _registry()
+            )
+        )
 
     return {
         "outcome_flags": flags,

@@ -129,33 +129,66 @@ def pending(
     """The measures this client is still asked before this session: the plan's,
     when this is a session the plan asks before (the 1st, 1+n-th, …), not yet
     answered or skipped; none once the session has ended or was cancelled."""
-    if session.client_id != client.id or session.status not in (
-        SessionStatus.SCHEDULED.value,
-        SessionStatus.LIVE.value,
-    ):
-        return []
-    plan = plan_for(tx, session.therapist_id, default)
-    if not plan.measures or (session_number(tx, session) - 1) % plan.every_n:
-        return []
-    done = set(
-        tx.scalars(
-            select(OutcomeResponse.instrument_id).where(
-                OutcomeResponse.session_id == session.id,
-                OutcomeResponse.client_id == client.id,
-            )
+    return pending_many(tx, client, [session], default, registry).get(session.id, [])
+
+
+def pending_many(
+    tx: Session,
+    client: User,
+    sessions: Sequence[TherapySession],
+    default: OutcomePlan,
+    registry: Registry,
+) -> dict[str, list[Instrument]]:
+    """Session id → what ``pending`` answers, for a dashboard's sessions at once:
+    one plan query per therapist and one query for what was answered, plus a
+    session-number count only where a plan asks every n-th session (n > 1)."""
+    open_ = [
+        s
+        for s in sessions
+        if s.client_id == client.id
+        and s.status in (SessionStatus.SCHEDULED.value, SessionStatus.LIVE.value)
+    ]
+    plans = {t: plan_for(tx, t, default) for t in {s.therapist_id for s in open_}}
+    asked = [
+        s
+        for s in open_
+        if plans[s.therapist_id].measures
+        and (
+            plans[s.therapist_id].every_n == 1
+            or not (session_number(tx, s) - 1) % plans[s.therapist_id].every_n
         )
-    )
-    forms = []
-    for measure in plan.measures:
-        if measure in done:
-            continue
-        try:
-            form = registry.latest(measure)
-        except InstrumentNotFound:
-            continue  # a measure removed from the deployment is not asked
-        if form.kind == "outcome":
-            forms.append(form)
-    return forms
+    ]
+    if not asked:
+        return {}
+    done: dict[str, set[str]] = {}
+    for session_id, instrument_id in tx.execute(
+        select(OutcomeResponse.session_id, OutcomeResponse.instrument_id).where(
+            OutcomeResponse.session_id.in_([s.id for s in asked]),
+            OutcomeResponse.client_id == client.id,
+        )
+    ):
+        done.setdefault(session_id, set()).add(instrument_id)
+    result: dict[str, list[Instrument]] = {}
+    for s in asked:
+        forms = [
+            form
+            for measure in plans[s.therapist_id].measures
+            if measure not in done.get(s.id, set())
+            and (form := _outcome_form(registry, measure)) is not None
+        ]
+        if forms:
+            result[s.id] = forms
+    return result
+
+
+def _outcome_form(registry: Registry, measure: str) -> Instrument | None:
+    """The latest form of ``measure`` if it is an outcome measure of this
+    deployment (a measure removed from the deployment is not asked)."""
+    try:
+        form = registry.latest(measure)
+    except InstrumentNotFound:
+        return None
+    return form if form.kind == "outcome" else None
 
 
 def _asked(
