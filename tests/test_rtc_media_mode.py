@@ -1,8 +1,6 @@
 """media_mode against the real app and database: a switch to audio only is a row among
 the session's quality samples, stored by the same group commit as the samples."""
 
-import threading
-
 import pytest
 from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
@@ -11,9 +9,9 @@ import signaling
 from signaling import Principal
 from teletherapy.extensions import db
 from teletherapy.models import QualitySample, User
-from teletherapy.services.quality import QualityWriter
 
 from .helpers import pair, session_for
+from .quality_writer_helpers import concurrently, hold_first_batch
 
 NS = "/rtc"
 NUMBERS = {
@@ -130,7 +128,7 @@ def test_the_database_refuses_a_half_marked_switch(app, call, audio_only, reason
 def test_switches_and_samples_share_one_group_commit(app, call, monkeypatch):  # type: ignore[no-untyped-def]
     s, _t, _c, therapist, patient = call
     policy = signaling.current_hub(app).policy
-    batches = _hold_first_batch(monkeypatch, until=3)
+    held = hold_first_batch(monkeypatch, until=3)
     client = Principal(patient.id, "client")
     calls = [
         lambda: policy.record_quality(client, s.id, NUMBERS),
@@ -140,7 +138,7 @@ def test_switches_and_samples_share_one_group_commit(app, call, monkeypatch):  #
         lambda: policy.record_quality(client, s.id, NUMBERS),
         lambda: policy.record_media_mode(client, s.id, False, "user", NUMBERS),
     ]
-    assert _concurrently(calls) == [None] * 4  # each acked after its commit
+    assert concurrently(calls) == [None] * 4  # each acked after its commit
     assert sorted((r[:3] for r in _rows(app, s.id)), key=str) == sorted(
         [
             (patient.id, None, None),
@@ -151,42 +149,6 @@ def test_switches_and_samples_share_one_group_commit(app, call, monkeypatch):  #
         key=str,
     )
     # one INSERT held samples (audio_only NULL) and switches together
+    batches = [[row.get("audio_only") for row in b] for b in held]
     assert any({None, True} <= set(b) or {None, False} <= set(b) for b in batches)
     assert sum(map(len, batches)) == 4
-
-
-def _hold_first_batch(monkeypatch, until: int) -> list[list[bool | None]]:  # type: ignore[no-untyped-def]
-    """Hold the writer's first transaction until ``until`` rows wait behind it;
-    the ``audio_only`` of each batch's rows."""
-    batches: list[list[bool | None]] = []
-    insert = QualityWriter._insert
-
-    def held(self, conn, batch):  # type: ignore[no-untyped-def]
-        if not batches:
-            for _ in range(500):
-                with self._cond:
-                    if len(self._queue) >= until:
-                        break
-                threading.Event().wait(0.01)
-        batches.append([sample.row.get("audio_only") for sample in batch])
-        return insert(self, conn, batch)
-
-    monkeypatch.setattr(QualityWriter, "_insert", held)
-    return batches
-
-
-def _concurrently(calls):  # type: ignore[no-untyped-def]
-    results: list[object] = [None] * len(calls)
-
-    def run(i, call):  # type: ignore[no-untyped-def]
-        try:
-            results[i] = call()
-        except Exception as exc:  # collected for the assertion
-            results[i] = exc
-
-    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
-    return results

@@ -13,6 +13,7 @@ from teletherapy.models import ChatMessage, QualitySample, User
 from teletherapy.services.quality import QualityWriter
 
 from .helpers import pair, session_for
+from .quality_writer_helpers import concurrently, hold_first_batch
 
 SAMPLE = {"rtt_ms": 40.0, "jitter_ms": 2.0, "packet_loss_pct": 0.1, "bitrate_kbps": 900}
 
@@ -36,53 +37,18 @@ def _stored(app) -> list[tuple[str, float]]:  # type: ignore[no-untyped-def]
         return sorted((r.user_id, r.rtt_ms) for r in rows)
 
 
-def _gate_first_batch(monkeypatch, until: int) -> list[int]:  # type: ignore[no-untyped-def]
-    """Hold the writer's first transaction until ``until`` samples wait behind it."""
-    sizes: list[int] = []
-    insert = QualityWriter._insert
-
-    def held(self, conn, batch):  # type: ignore[no-untyped-def]
-        if not sizes:
-            for _ in range(500):
-                with self._cond:
-                    if len(self._queue) >= until:
-                        break
-                threading.Event().wait(0.01)
-        sizes.append(len(batch))
-        return insert(self, conn, batch)
-
-    monkeypatch.setattr(QualityWriter, "_insert", held)
-    return sizes
-
-
-def _concurrently(calls):  # type: ignore[no-untyped-def]
-    results: list[object] = [None] * len(calls)
-
-    def run(i, call):  # type: ignore[no-untyped-def]
-        try:
-            results[i] = call()
-        except Exception as exc:  # collected for the assertion
-            results[i] = exc
-
-    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(30)
-    return results
-
-
 def test_concurrent_samples_share_transactions_and_each_is_stored_once(
     app, world, monkeypatch
 ):  # type: ignore[no-untyped-def]
     policy, s, _therapist, client = world
-    sizes = _gate_first_batch(monkeypatch, until=19)
+    batches = hold_first_batch(monkeypatch, until=19)
     calls = [
         (lambda i=i: policy.record_quality(client, s.id, {**SAMPLE, "rtt_ms": i}))
         for i in range(20)
     ]
-    assert _concurrently(calls) == [None] * 20  # every ack after its commit
+    assert concurrently(calls) == [None] * 20  # every ack after its commit
     assert _stored(app) == sorted((client.user_id, float(i)) for i in range(20))
+    sizes = [len(b) for b in batches]
     assert len(sizes) < 20 and sum(sizes) == 20
 
 
@@ -93,8 +59,8 @@ def test_an_inactive_sender_is_refused_inside_the_shared_transaction(
     with app.app_context():
         db.session.get(User, therapist.user_id).active = False
         db.session.commit()
-    _gate_first_batch(monkeypatch, until=3)
-    results = _concurrently(
+    hold_first_batch(monkeypatch, until=3)
+    results = concurrently(
         [
             lambda: policy.record_quality(client, s.id, SAMPLE),
             lambda: policy.record_quality(therapist, s.id, SAMPLE),
@@ -109,9 +75,9 @@ def test_an_inactive_sender_is_refused_inside_the_shared_transaction(
 
 def test_a_bad_row_fails_alone(app, world, monkeypatch):  # type: ignore[no-untyped-def]
     policy, s, _therapist, client = world
-    _gate_first_batch(monkeypatch, until=3)
+    hold_first_batch(monkeypatch, until=3)
     unknown_session = str(uuid.uuid4())  # violates the foreign key
-    results = _concurrently(
+    results = concurrently(
         [
             lambda: policy.record_quality(client, s.id, SAMPLE),
             lambda: policy.record_quality(client, unknown_session, SAMPLE),
@@ -161,6 +127,6 @@ def test_a_backlog_gets_more_writers_and_every_sample_is_stored(
         (lambda i=i: policy.record_quality(client, s.id, {**SAMPLE, "rtt_ms": i}))
         for i in range(12)
     ]
-    assert _concurrently(calls) == [None] * 12
+    assert concurrently(calls) == [None] * 12
     assert _stored(app) == sorted((client.user_id, float(i)) for i in range(12))
     assert 1 < len(writers) <= module.QUALITY_WRITERS
