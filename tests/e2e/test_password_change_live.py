@@ -11,7 +11,7 @@ import pytest
 import requests
 import socketio
 
-from ..smtp import SmtpServer, start_smtp
+from ..smtp import SmtpServer
 from .browser import login
 from .conftest import LiveServer, make_world, upgrade_database
 from .test_security_live import web_login
@@ -20,13 +20,6 @@ pytestmark = pytest.mark.e2e
 
 NEW = "tangerine lighthouse quietly folding maps"
 LINK = re.compile(r"(http://127\.0\.0\.1:\d+/password/reset/[A-Za-z0-9_\-]+)")
-
-
-@pytest.fixture(scope="module")
-def smtp() -> Iterator[SmtpServer]:
-    server = start_smtp()
-    yield server
-    server.stop()
 
 
 @pytest.fixture(scope="module")
